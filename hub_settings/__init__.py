@@ -4,6 +4,7 @@ One object, :class:`HubSettings`, made of one section per concern. Every compone
 its section from here; nothing else in the code base reads ``os.environ``.
 """
 
+from hub_settings._clients import kafka_python_config
 from hub_settings._settings import (
     ApiSettings,
     HubSettings,
@@ -21,5 +22,6 @@ __all__ = [
     "LocalKafkaSettings",
     "SecuritySettings",
     "StreamsSettings",
+    "kafka_python_config",
     "load_settings",
 ]

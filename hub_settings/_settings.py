@@ -109,6 +109,12 @@ class HubSettings(BaseSettings):
         """The bootstrap servers every client uses: the external cluster or the local one."""
         return self.kafka.bootstrap or self.local_kafka.bootstrap
 
+    def kafka_client_config(self) -> dict[str, Any]:
+        """kafka-python client options (bootstrap, security) for this process."""
+        from hub_settings._clients import kafka_python_config
+
+        return kafka_python_config(self.kafka, self.bootstrap)
+
     def loggable(self) -> dict[str, Any]:
         """The settings as logged at start: secrets masked by pydantic's SecretStr."""
         return self.model_dump(mode="json")

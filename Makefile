@@ -1,0 +1,59 @@
+# Thanh Hóa Integration Hub — developer entry points. Every target sets up what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test lint typecheck imports test-unit test-integration kafka-start kafka-stop kafka-status clean
+
+help:
+	@echo "make run    - set up, start local Kafka and the hub"
+	@echo "make test   - set up, start Kafka if needed, lint, typecheck, run every test"
+	@echo "make lint | typecheck | imports | test-unit | test-integration | kafka-start | kafka-stop"
+
+# The virtual environment is rebuilt when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	@$(BIN)/python -c "from hub_api.localkafka import LocalKafka; from hub_settings import load_settings; LocalKafka(load_settings().local_kafka, progress=print).ensure_jars()"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
+test-unit: $(STAMP)
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+# The pytest session starts the local broker if none runs, and stops it if it started it.
+test-integration: setup
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+test: setup lint typecheck imports
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+kafka-start: setup
+	$(BIN)/hub kafka start
+
+kafka-stop: $(STAMP)
+	$(BIN)/hub kafka stop
+
+kafka-status: $(STAMP)
+	$(BIN)/hub kafka status
+
+run: setup kafka-start
+	@$(BIN)/hub kafka status
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
