@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from hub_api.routers.schema_registry import attach_schema_registry
 from hub_settings import HubSettings, load_settings
 
 
@@ -23,4 +24,5 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     # Routers are included below, one per resource.
+    attach_schema_registry(app, settings)
     return app

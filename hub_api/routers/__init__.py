@@ -1,0 +1,1 @@
+"""HTTP routers of the hub API, one module per resource."""
