@@ -1,25 +1,54 @@
 """The local single-node Kafka broker (KRaft) for development and tests, run from Maven jars.
 
 ``hub kafka start`` fetches the pinned Apache Kafka jars with Maven into a cache outside the
-repository, formats KRaft storage once, starts ``kafka.Kafka`` with a small heap, and waits
-until the broker answers metadata requests. No Docker, no tarball.
+repository, creates a dev CA and broker certificate, formats KRaft storage once (with the
+SCRAM admin), starts ``kafka.Kafka`` with a small heap, and waits until the broker answers
+metadata requests. No Docker, no tarball. Listeners: see :mod:`hub_api._broker_config`.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hub_api._broker_config import (
+    LOG4J2,
+    SCRAM_MECHANISM,
+    SECURITY_LAYOUT,
+    scram_format_argument,
+    server_properties,
+)
+from hub_api._broker_process import (
+    COMPLETE_MARKER,
+    LocalKafkaError,
+    Progress,
+    fetch_jars,
+    metadata_ready,
+    new_cluster_id,
+    pid_alive,
+    port_open,
+    reap,
+    require_tools,
+    silent,
+)
+from hub_api._broker_tls import ensure_broker_tls
 from hub_settings import LocalKafkaSettings
+
+__all__ = [
+    "KAFKA_VERSION",
+    "POM_PATH",
+    "BrokerStatus",
+    "LocalKafka",
+    "LocalKafkaError",
+    "metadata_ready",
+    "new_cluster_id",
+    "server_properties",
+]
 
 KAFKA_VERSION = "4.0.2"
 """The pinned broker version; the same as in deploy/local/pom.xml (a unit test checks)."""
@@ -27,17 +56,7 @@ KAFKA_VERSION = "4.0.2"
 POM_PATH = Path(__file__).resolve().parents[1] / "deploy" / "local" / "pom.xml"
 _BROKER_MAIN = "kafka.Kafka"
 _STORAGE_TOOL = "kafka.tools.StorageTool"
-_COMPLETE_MARKER = ".complete"
-
-Progress = Callable[[str], None]
-
-
-class LocalKafkaError(Exception):
-    """A local broker problem a person must act on; ``exit_code`` is what the CLI returns."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+_SECURITY_MARKER = "security-layout"
 
 
 @dataclass(frozen=True)
@@ -48,96 +67,22 @@ class BrokerStatus:
     pid: int | None
     bootstrap: str
     log_file: Path
+    secure_bootstrap: str = ""
+    secure_running: bool = False
 
     def describe(self) -> str:
+        secure = f"; SASL_SSL at {self.secure_bootstrap}" if self.secure_bootstrap else ""
         if self.running:
-            return f"Kafka {KAFKA_VERSION} running (pid {self.pid}) at {self.bootstrap}"
-        return f"Kafka not running (would listen at {self.bootstrap}); log: {self.log_file}"
-
-
-def _silent(_: str) -> None:
-    return None
-
-
-def _port_open(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited child not yet reaped) counts as dead.
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
-def new_cluster_id() -> str:
-    """A KRaft cluster id: URL-safe base64 of 16 random bytes, unpadded, not starting '-'."""
-    while True:
-        cid = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
-        if not cid.startswith("-"):
-            return cid
-
-
-def server_properties(settings: LocalKafkaSettings, data_dir: Path) -> str:
-    """The broker configuration: one node acting as broker and controller on loopback."""
-    host, port, cport = settings.host, settings.port, settings.controller_port
-    lines = {
-        "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@{host}:{cport}",
-        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}",
-        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
-        "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "log.dirs": str(data_dir),
-        "num.partitions": "1",
-        "offsets.topic.replication.factor": "1",
-        "offsets.topic.num.partitions": "10",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
-        "group.initial.rebalance.delay.ms": "0",
-        "auto.create.topics.enable": "true",
-        "log.retention.hours": "168",
-        "log.segment.bytes": str(64 * 1024 * 1024),
-    }
-    return "".join(f"{key}={value}\n" for key, value in lines.items())
-
-
-_LOG4J2 = """<?xml version="1.0" encoding="UTF-8"?>
-<Configuration status="WARN">
-  <Appenders>
-    <Console name="stdout" target="SYSTEM_OUT">
-      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
-    </Console>
-  </Appenders>
-  <Loggers>
-    <Logger name="kafka" level="INFO"/>
-    <Logger name="org.apache.kafka" level="INFO"/>
-    <Logger name="state.change.logger" level="WARN"/>
-    <Logger name="kafka.request.logger" level="WARN"/>
-    <Root level="WARN"><AppenderRef ref="stdout"/></Root>
-  </Loggers>
-</Configuration>
-"""
+            if self.secure_bootstrap and not self.secure_running:
+                secure = "; no SASL_SSL listener (started by an older hub: restart it)"
+            return f"Kafka {KAFKA_VERSION} running (pid {self.pid}) at {self.bootstrap}{secure}"
+        return f"Kafka not running (would listen at {self.bootstrap}{secure}); log: {self.log_file}"
 
 
 class LocalKafka:
     """One local broker: its jars, its storage, its process."""
 
-    def __init__(self, settings: LocalKafkaSettings, progress: Progress = _silent) -> None:
+    def __init__(self, settings: LocalKafkaSettings, progress: Progress = silent) -> None:
         self.settings = settings
         self.progress = progress
         self.home = settings.home
@@ -147,61 +92,18 @@ class LocalKafka:
         self.pid_file = self.home / "broker.pid"
         self.config_file = self.home / "server.properties"
         self.log4j_file = self.home / "log4j2.xml"
+        self.security_marker = self.home / _SECURITY_MARKER
+        self._proc: subprocess.Popen[bytes] | None = None
 
     # -- installation ------------------------------------------------------------------
     def ensure_jars(self) -> Path:
         """Fetch the broker jars with Maven once; later calls reuse the cache."""
-        if (self.jars_dir / _COMPLETE_MARKER).exists():
-            return self.jars_dir
-        java, mvn = self._require_tools()
-        del java
-        self.progress(f"Fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central …")
-        staging = self.jars_dir.with_name(self.jars_dir.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        cmd = [
-            mvn,
-            "-B",
-            "-q",
-            "-f",
-            str(POM_PATH),
-            f"-Dkafka.version={KAFKA_VERSION}",
-            "dependency:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={staging}",
-        ]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
-        if result.returncode != 0:
-            raise LocalKafkaError(
-                "Maven could not fetch the Kafka jars:\n"
-                f"{(result.stdout + result.stderr)[-2000:]}\n"
-                "Check that Maven Central is reachable, then run `hub kafka start` again.",
-            )
-        (staging / _COMPLETE_MARKER).write_text(KAFKA_VERSION)
-        shutil.rmtree(self.jars_dir, ignore_errors=True)
-        staging.rename(self.jars_dir)
-        self.progress(f"Cached {len(list(self.jars_dir.glob('*.jar')))} jars in {self.jars_dir}")
+        if not (self.jars_dir / COMPLETE_MARKER).exists():
+            fetch_jars(self.jars_dir, POM_PATH, KAFKA_VERSION, self.progress)
         return self.jars_dir
 
-    def _require_tools(self) -> tuple[str, str]:
-        java, mvn = shutil.which("java"), shutil.which("mvn")
-        missing = [
-            f"{name} (install it: apt-get install {pkg})"
-            for name, path, pkg in (
-                ("java", java, "openjdk-17-jre-headless"),
-                ("mvn", mvn, "maven"),
-            )
-            if path is None
-        ]
-        if missing or java is None or mvn is None:
-            raise LocalKafkaError(
-                "The local Kafka broker needs Java 17+ and Maven; missing: " + ", ".join(missing),
-                exit_code=2,
-            )
-        return java, mvn
-
     def _java(self) -> str:
-        return self._require_tools()[0]
+        return require_tools()[0]
 
     def _classpath(self) -> str:
         return str(self.jars_dir / "*")
@@ -222,12 +124,27 @@ class LocalKafka:
         ]
 
     def ensure_storage(self) -> None:
-        """Write the configuration and format KRaft storage the first time."""
+        """Write the configuration and TLS files; format KRaft storage when needed.
+
+        Storage formatted by an older hub (no SCRAM admin, no authorizer) is wiped and
+        formatted again: the dev broker's topics are disposable, its security is not.
+        """
         self.home.mkdir(parents=True, exist_ok=True)
+        for done in ensure_broker_tls(self.settings.tls_dir, self.settings.host)[1]:
+            self.progress(f"TLS: {done}")
         self.config_file.write_text(server_properties(self.settings, self.data_dir))
-        self.log4j_file.write_text(_LOG4J2)
-        if (self.data_dir / "meta.properties").exists():
+        self.log4j_file.write_text(LOG4J2)
+        formatted = (self.data_dir / "meta.properties").exists()
+        if formatted and self._security_layout() == SECURITY_LAYOUT:
             return
+        if formatted:
+            self.progress(
+                f"Kafka storage in {self.data_dir} was formatted without broker security "
+                "(SASL_SSL, SCRAM admin, ACLs); wiping it and formatting again. "
+                "Topics on the local dev broker are lost.",
+            )
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.security_marker.unlink(missing_ok=True)
         self.progress(f"Formatting KRaft storage in {self.data_dir}")
         cmd = self._java_cmd(
             _STORAGE_TOOL,
@@ -236,11 +153,21 @@ class LocalKafka:
             new_cluster_id(),
             "-c",
             str(self.config_file),
+            "--add-scram",
+            scram_format_argument(self.settings),
             heap_mb=256,
         )
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
         if result.returncode != 0:
-            raise LocalKafkaError(f"Formatting Kafka storage failed:\n{result.stdout[-2000:]}")
+            output = (result.stdout + result.stderr)[-2000:]
+            raise LocalKafkaError(f"Formatting Kafka storage failed:\n{output}")
+        self.security_marker.write_text(SECURITY_LAYOUT + "\n")
+
+    def _security_layout(self) -> str:
+        try:
+            return self.security_marker.read_text().strip()
+        except OSError:
+            return ""
 
     # -- process -------------------------------------------------------------------------
     def _pid(self) -> int | None:
@@ -248,12 +175,21 @@ class LocalKafka:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if _pid_alive(pid) else None
+        return pid if pid_alive(pid) else None
 
     def status(self) -> BrokerStatus:
         pid = self._pid()
-        running = pid is not None and _port_open(self.settings.host, self.settings.port)
-        return BrokerStatus(running, pid, self.settings.bootstrap, self.log_file)
+        host = self.settings.host
+        running = pid is not None and port_open(host, self.settings.port)
+        secure = running and port_open(host, self.settings.secure_port)
+        return BrokerStatus(
+            running,
+            pid,
+            self.settings.bootstrap,
+            self.log_file,
+            self.settings.secure_bootstrap,
+            secure,
+        )
 
     def log_tail(self, lines: int = 40) -> str:
         """The end of the broker log, for failure messages."""
@@ -265,15 +201,27 @@ class LocalKafka:
 
     def start(self) -> bool:
         """Start the broker; False when ours was already running (nothing done)."""
-        if self.status().running:
-            self.progress(f"Kafka is already running at {self.settings.bootstrap}")
+        status = self.status()
+        if status.running and status.secure_running:
+            self.progress(
+                f"Kafka is already running at {self.settings.bootstrap} "
+                f"(SASL_SSL at {self.settings.secure_bootstrap})"
+            )
             return False
-        for port in (self.settings.port, self.settings.controller_port):
-            if _port_open(self.settings.host, port):
+        if status.running:
+            self.progress(
+                "The running broker has no SASL_SSL listener (started by an older hub); "
+                "restarting it with broker security."
+            )
+            self.stop()
+        ports = (self.settings.port, self.settings.secure_port, self.settings.controller_port)
+        for port in ports:
+            if port_open(self.settings.host, port):
                 raise LocalKafkaError(
                     f"Port {self.settings.host}:{port} is taken by another process that is "
                     "not this hub's broker. Stop it, or choose other ports with "
-                    "HUB_LOCAL_KAFKA_PORT / HUB_LOCAL_KAFKA_CONTROLLER_PORT.",
+                    "HUB_LOCAL_KAFKA_PORT / HUB_LOCAL_KAFKA_SECURE_PORT / "
+                    "HUB_LOCAL_KAFKA_CONTROLLER_PORT.",
                 )
         self.ensure_jars()
         self.ensure_storage()
@@ -287,10 +235,33 @@ class LocalKafka:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
+        self._proc = proc  # kept, so that it is not collected (ResourceWarning) while running
         self.pid_file.write_text(str(proc.pid))
         self._wait_ready(proc)
-        self.progress(f"Kafka ready at {self.settings.bootstrap} (pid {proc.pid})")
+        self._ensure_admin_credential()
+        self.progress(
+            f"Kafka ready at {self.settings.bootstrap}, SASL_SSL at "
+            f"{self.settings.secure_bootstrap} (pid {proc.pid}; CA {self.settings.ca_file})"
+        )
         return True
+
+    def _ensure_admin_credential(self) -> None:
+        """Set the admin's SCRAM password from the settings (it may have changed since format)."""
+        from kafka import KafkaAdminClient
+        from kafka.admin import UserScramCredentialUpsertion
+
+        admin = KafkaAdminClient(bootstrap_servers=self.settings.bootstrap)
+        try:
+            password = self.settings.admin_password.get_secret_value()
+            upsert = UserScramCredentialUpsertion(
+                self.settings.admin_username, SCRAM_MECHANISM, password
+            )
+            errors = admin.alter_user_scram_credentials([upsert])
+        finally:
+            admin.close()
+        failed = {user: error for user, error in errors.items() if error}
+        if failed:
+            raise LocalKafkaError(f"Could not set the SCRAM admin credential: {failed}")
 
     def _wait_ready(self, proc: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + self.settings.start_timeout_s
@@ -300,8 +271,11 @@ class LocalKafka:
                     f"The Kafka broker exited with code {proc.returncode} while starting. "
                     f"Last lines of {self.log_file}:\n{self.log_tail()}",
                 )
-            if _port_open(self.settings.host, self.settings.port) and metadata_ready(
-                self.settings.bootstrap,
+            host = self.settings.host
+            if (
+                port_open(host, self.settings.port)
+                and port_open(host, self.settings.secure_port)
+                and metadata_ready(self.settings.bootstrap)
             ):
                 return
             time.sleep(0.3)
@@ -318,49 +292,30 @@ class LocalKafka:
         self.progress(f"Stopping Kafka (pid {pid})")
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and _pid_alive(pid):
-            _reap(pid)
+        while time.monotonic() < deadline and pid_alive(pid):
+            self._reap(pid)
             time.sleep(0.2)
-        if _pid_alive(pid):
+        if pid_alive(pid):
             os.kill(pid, signal.SIGKILL)
-            while _pid_alive(pid):
-                _reap(pid)
+            while pid_alive(pid):
+                self._reap(pid)
                 time.sleep(0.1)
+        self._reap(pid)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+    def _reap(self, pid: int) -> None:
+        if self._proc is not None and self._proc.pid == pid:
+            self._proc.poll()  # reaps our child and records its exit code
+        else:
+            reap(pid)
 
     def kill(self) -> None:
         """SIGKILL the broker (fault tests): no clean shutdown."""
         pid = self._pid()
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
-            while _pid_alive(pid):
-                _reap(pid)
+            while pid_alive(pid):
+                self._reap(pid)
                 time.sleep(0.05)
-
-
-def _reap(pid: int) -> None:
-    """Collect our own child's exit status so it does not linger as a zombie."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def metadata_ready(bootstrap: str) -> bool:
-    """True when the broker answers a metadata request (not just an open port)."""
-    from kafka import KafkaAdminClient
-    from kafka.errors import KafkaError
-
-    try:
-        admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap,
-            request_timeout_ms=3000,
-        )
-    except (KafkaError, OSError, ValueError):
-        return False
-    try:
-        admin.list_topics()
-        return True
-    except (KafkaError, OSError):
-        return False
-    finally:
-        admin.close()
+            self._reap(pid)

@@ -4,7 +4,7 @@ One object, :class:`HubSettings`, made of one section per concern. Every compone
 its section from here; nothing else in the code base reads ``os.environ``.
 """
 
-from hub_settings._clients import kafka_python_config
+from hub_settings._clients import aiokafka_security_config, kafka_python_config, ssl_context
 from hub_settings._settings import (
     ApiSettings,
     HubSettings,
@@ -22,6 +22,8 @@ __all__ = [
     "LocalKafkaSettings",
     "SecuritySettings",
     "StreamsSettings",
+    "aiokafka_security_config",
     "kafka_python_config",
     "load_settings",
+    "ssl_context",
 ]

@@ -29,6 +29,7 @@ class KafkaSettings(BaseSettings):
     ssl_cafile: Path | None = None
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
+    ssl_check_hostname: bool = True
     client_id: str = "thanhhoa-hub"
     request_timeout_ms: int = 30_000
 
@@ -39,13 +40,20 @@ class KafkaSettings(BaseSettings):
 
 
 class LocalKafkaSettings(BaseSettings):
-    """The local single-node broker that ``hub kafka start`` runs (``HUB_LOCAL_KAFKA_*``)."""
+    """The local single-node broker that ``hub kafka start`` runs (``HUB_LOCAL_KAFKA_*``).
+
+    ``port`` is the PLAINTEXT listener (development only, anonymous super user);
+    ``secure_port`` is SASL_SSL with SCRAM-SHA-512 and ACLs, TLS from a dev CA in ``home``.
+    """
 
     model_config = SettingsConfigDict(env_prefix="HUB_LOCAL_KAFKA_", extra="ignore")
 
     host: str = "127.0.0.1"
     port: int = 9092
     controller_port: int = 9093
+    secure_port: int = 9094
+    admin_username: str = "admin"
+    admin_password: SecretStr = SecretStr("hub-dev-admin-secret")
     heap_mb: int = Field(default=512, ge=256, le=4096)
     cache_dir: Path = Field(default_factory=lambda: _cache_home() / "kafka-jars")
     home: Path = Field(default_factory=lambda: _cache_home() / "kafka")
@@ -55,6 +63,38 @@ class LocalKafkaSettings(BaseSettings):
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
 
+    @property
+    def secure_bootstrap(self) -> str:
+        return f"{self.host}:{self.secure_port}"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.home / "tls"
+
+    @property
+    def ca_file(self) -> Path:
+        """The dev CA certificate that clients of the secure listener trust."""
+        return self.tls_dir / "ca.pem"
+
+    def secure_client(
+        self, username: str | None = None, password: str | None = None
+    ) -> KafkaSettings:
+        """Client settings for the secure listener as ``username`` (default: the admin)."""
+        if username is None:
+            username, secret = self.admin_username, self.admin_password
+        else:
+            secret = SecretStr(password or "")
+        return KafkaSettings(
+            bootstrap=self.secure_bootstrap,
+            security_protocol="SASL_SSL",
+            sasl_mechanism="SCRAM-SHA-512",
+            sasl_username=username,
+            sasl_password=secret,
+            ssl_cafile=self.ca_file,
+            ssl_certfile=None,
+            ssl_keyfile=None,
+        )
+
 
 class SecuritySettings(BaseSettings):
     """Signing and verification limits (``HUB_SECURITY_*``)."""
@@ -62,6 +102,8 @@ class SecuritySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_SECURITY_", extra="ignore")
 
     keys_dir: Path = Field(default_factory=lambda: _cache_home() / "keys")
+    key_passphrase: SecretStr | None = None
+    """Passphrase for new private key files (else ``hub keys`` asks for one)."""
     max_clock_skew_s: int = 300
     replay_window_s: int = 24 * 3600
     max_message_bytes: int = 1_000_000
@@ -74,11 +116,15 @@ class StreamsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_STREAMS_", extra="ignore")
 
     app_id: str = "thanhhoa-hub"
-    topic_prefix: str = "hub"
     partitions: int = 6
+    replication_factor: int = 1
     table_store: str = "memory://"
     data_dir: Path = Field(default_factory=lambda: _cache_home() / "streams")
     web_port: int = 6066
+    web_enabled: bool = True
+    audit_checkpoint_every: int = 1000
+    audit_checkpoint_interval_s: float = 60.0
+    overdue_scan_interval_s: float = 30.0
 
 
 class ApiSettings(BaseSettings):
@@ -89,6 +135,18 @@ class ApiSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = 1_000_000
+    credentials_file: Path | None = None
+    """YAML/JSON file of API credentials (hashed keys, roles); none means nobody may call."""
+    lookup_secret: SecretStr | None = None
+    """HMAC secret of citizens' dossier lookup tokens; a random per-process one if unset."""
+    rate_per_s: float = Field(default=20.0, gt=0)
+    """Requests per second each credential (or anonymous client address) may sustain."""
+    rate_burst: int = Field(default=60, ge=1)
+    """Requests a credential may make at once before the rate applies."""
+    recent_event_ids: int = Field(default=100_000, ge=1)
+    """How many accepted event ids the ingress remembers to answer re-sends idempotently."""
+    max_batch_events: int = Field(default=500, ge=1)
+    page_size_max: int = Field(default=500, ge=1)
 
 
 class HubSettings(BaseSettings):
@@ -98,6 +156,14 @@ class HubSettings(BaseSettings):
 
     environment: Literal["dev", "test", "production"] = "dev"
     log_level: str = "INFO"
+    topic_prefix: str = "hub"
+    """Prefix of every hub topic (``hub.ingress``...); tests give each pipeline its own."""
+    schemas_topic: str = "_schemas"
+    agency_id: str = "000.00.00.H56"
+    """The hub's own identity when it signs events and audit checkpoints (``HUB_AGENCY_ID``)."""
+    signing_key_file: Path | None = None
+    """The hub's encrypted Ed25519 private key (PKCS#8 PEM, ``HUB_SIGNING_KEY_FILE``)."""
+    signing_key_passphrase: SecretStr | None = None
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     local_kafka: LocalKafkaSettings = Field(default_factory=LocalKafkaSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
@@ -114,6 +180,16 @@ class HubSettings(BaseSettings):
         from hub_settings._clients import kafka_python_config
 
         return kafka_python_config(self.kafka, self.bootstrap)
+
+    def aiokafka_client_config(self) -> dict[str, Any]:
+        """aiokafka client options (bootstrap, security, ``ssl_context``) for this process."""
+        from hub_settings._clients import aiokafka_security_config
+
+        return {
+            "bootstrap_servers": self.bootstrap,
+            "client_id": self.kafka.client_id,
+            **aiokafka_security_config(self.kafka),
+        }
 
     def loggable(self) -> dict[str, Any]:
         """The settings as logged at start: secrets masked by pydantic's SecretStr."""

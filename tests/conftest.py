@@ -19,6 +19,7 @@ from kafka.errors import KafkaError
 
 from hub_api.localkafka import LocalKafka
 from hub_settings import HubSettings, KafkaSettings, load_settings
+from tests.support.pipeline import pipeline  # noqa: F401 -- the session pipeline fixture
 
 NewTopicFactory = Callable[..., str]
 
@@ -69,7 +70,12 @@ def new_topic(
         name = f"{prefix}.{test_name}.{uuid.uuid4().hex[:8]}"
         configs = {"cleanup.policy": "compact"} if compacted else {}
         kafka_admin.create_topics(
-            [NewTopic(name, num_partitions=partitions, replication_factor=1, topic_configs=configs)]
+            [
+                NewTopic(
+                    name, num_partitions=partitions, replication_factor=1, topic_configs=configs
+                )
+            ],
+            wait_for_metadata=True,
         )
         created.append(name)
         return name
