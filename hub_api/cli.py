@@ -7,12 +7,28 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from hub_api import kafka_cli
+from hub_api import (
+    acl_cli,
+    audit_cli,
+    kafka_cli,
+    keys_cli,
+    registry_cli,
+    schemas_cli,
+    worker_cli,
+)
 
 CommandGroup = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 # Each area adds its sub-commands here; a handler returns the process exit code.
-_GROUPS: tuple[CommandGroup, ...] = (kafka_cli.add_commands,)
+_GROUPS: tuple[CommandGroup, ...] = (
+    kafka_cli.add_commands,
+    worker_cli.add_commands,
+    schemas_cli.add_commands,
+    registry_cli.add_commands,
+    keys_cli.add_commands,
+    audit_cli.add_commands,
+    acl_cli.add_commands,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ from registry.errors import CatalogError, CatalogIssue
 from registry.ids import instance_code
 from registry.model import Agency, AgencyLevel, Procedure, Subscription
 
-__all__ = ["DEFAULT_CATALOG_DIR", "build_catalog", "load_catalog"]
+__all__ = ["DEFAULT_CATALOG_DIR", "build_catalog", "load_catalog", "merge_file"]
 
 DEFAULT_CATALOG_DIR = Path(__file__).parent / "catalog"
 """Danh mục Thanh Hóa đi kèm gói."""
@@ -141,3 +141,27 @@ def load_catalog(directory: Path | str = DEFAULT_CATALOG_DIR) -> Catalog:
     for path in sorted(root.rglob("*.yaml")):
         items.extend(_read(path, root, issues))
     return build_catalog(items, issues)
+
+
+def _identity(model: Agency | Procedure | Subscription | CalendarOverride) -> tuple[str, str]:
+    if isinstance(model, CalendarOverride):
+        return "calendar", str(model.year)
+    if isinstance(model, Procedure):
+        return "procedure", model.code
+    return type(model).__name__.lower(), str(model.id)
+
+
+def merge_file(base: Catalog, path: Path | str) -> Catalog:
+    """``base`` with the entries of one YAML file added or replaced (``hub registry apply
+    FILE``); the result is checked as a whole, and every error reported at once."""
+    file = Path(path)
+    issues: list[CatalogIssue] = []
+    added = _read(file, file.parent, issues)
+    replaced = {_identity(item.model) for item in added}
+    kept = [
+        Located("hub.registry", key, model)
+        for (_, key), model in base.entries().items()
+        if isinstance(model, Agency | Procedure | Subscription | CalendarOverride)
+        and _identity(model) not in replaced
+    ]
+    return build_catalog([*kept, *added], issues)

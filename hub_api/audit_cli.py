@@ -1,0 +1,73 @@
+"""``hub audit verify``: re-read ``hub.audit`` and prove the hash chain intact."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from kafka import KafkaConsumer, TopicPartition
+
+from hub_api._cli_common import registry_store, say
+from hub_settings import HubSettings, load_settings
+from registry.store import RegistryKeys
+from schemas.topics import TopicNames
+from streams.audit_chain import ChainReport, verify_chain
+
+
+def read_audit(settings: HubSettings) -> Iterator[dict[str, Any]]:
+    """Every record of the audit topic, from the beginning to its current end."""
+    partition = TopicPartition(TopicNames(settings.topic_prefix).audit, 0)
+    consumer = KafkaConsumer(**settings.kafka_client_config(), enable_auto_commit=False)
+    try:
+        consumer.assign([partition])
+        end = consumer.end_offsets([partition])[partition]
+        consumer.seek_to_beginning(partition)
+        while consumer.position(partition) < end:
+            for records in consumer.poll(timeout_ms=1000).values():
+                for record in records:
+                    yield json.loads(record.value)
+    finally:
+        consumer.close()
+
+
+def checkpoint_verifier(keys: RegistryKeys, hub_agency: str) -> Any:
+    """Checks a checkpoint signature against the hub agency's registered keys."""
+
+    def verify(key_id: str, signed: bytes, signature: bytes) -> bool:
+        info = keys.get(key_id)
+        if info is None or info.agency_id != hub_agency:
+            return False
+        try:
+            Ed25519PublicKey.from_public_bytes(info.public_key).verify(signature, signed)
+        except InvalidSignature:
+            return False
+        return True
+
+    return verify
+
+
+def verify_audit(settings: HubSettings) -> ChainReport:
+    with registry_store(settings) as store:
+        verify = checkpoint_verifier(store.keys(), settings.agency_id)
+        return verify_chain(read_audit(settings), verify)
+
+
+def _run(args: argparse.Namespace) -> int:
+    report = verify_audit(load_settings())
+    print(report.summary())
+    if report.outcomes:
+        say(
+            "entries by outcome: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))
+        )
+    return 0 if report.intact else 1
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("audit", help="verify the hash-chained audit log")
+    parser.add_argument("action", choices=("verify",))
+    parser.set_defaults(handler=_run)

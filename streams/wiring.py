@@ -1,0 +1,72 @@
+"""The worker's topics, shared runtime and output helpers (quarantine, audit, emit)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from schemas import KafkaMessage
+from schemas.rejects import Rejection, reject
+from schemas.topics import DOMAINS
+from streams.app import app, settings
+from streams.audit_chain import message_digest
+from streams.runtime import HubRuntime, utc_now
+
+log = logging.getLogger(__name__)
+
+runtime = HubRuntime(settings)
+names = runtime.names
+
+
+def _raw_topic(*topic_names: str) -> Any:
+    return app.topic(
+        *topic_names,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+ingress_topic = _raw_topic(names.ingress)
+dossier_topics = _raw_topic(*(names.events(d) for d in DOMAINS if d != "support"))
+audit_entries_topic = _raw_topic(names.audit_entries)
+
+
+@app.on_worker_init.connect  # type: ignore[untyped-decorator]  # faust has no types
+def _start_runtime(app: Any = None, **_: Any) -> None:
+    """Topics, schema store, registry and hub key are ready before any agent consumes."""
+    runtime.start()
+
+
+async def emit(topic: str, message: KafkaMessage) -> None:
+    """Send now (not held back until the commit): the consumer flushes the producer before
+    it commits offsets, so a crash can only repeat sends, never lose them."""
+    await app.producer.send(topic, message.key, message.value, None, None, message.header_list())
+
+
+async def audit(message: KafkaMessage, outcome: str, origin: str, reason: str = "") -> None:
+    """Queue the digest of an accepted or rejected message for the audit chain."""
+    headers = dict(message.headers)
+    entry = {
+        "digest": message_digest(message),
+        "outcome": outcome,
+        "reason": reason,
+        "origin": origin,
+        "ce_id": headers.get("ce_id", b"").decode("utf-8", "replace"),
+        "ce_type": headers.get("ce_type", b"").decode("utf-8", "replace"),
+        "ce_source": headers.get("ce_source", b"").decode("utf-8", "replace"),
+        "time": utc_now().isoformat(timespec="milliseconds"),
+    }
+    await emit(names.audit_entries, KafkaMessage(b"chain", json.dumps(entry).encode()))
+
+
+async def quarantine(
+    message: KafkaMessage, reason: str, detail: str, stage: str, origin: str
+) -> None:
+    """Keep a refused message, byte for byte, with why; it never blocks the stream."""
+    log.info("quarantine %s at %s: %s (%s)", reason, stage, detail, origin)
+    rejection = Rejection(reason=reason, detail=detail, stage=stage, origin=origin)
+    await emit(names.quarantine, reject(message, rejection))
+    await audit(message, "quarantined", origin, reason)

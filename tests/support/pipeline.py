@@ -1,0 +1,259 @@
+"""A whole hub pipeline for integration tests: its own topics, registry, keys and worker.
+
+One per test session (``pipeline`` fixture): a unique topic prefix on the shared broker,
+the schemas registered, the Thanh Hóa catalog applied, signing keys for the hub and a few
+agencies, and a real stream worker process. Tests use unique dossier codes, so they can
+share it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from hub_api.schemas_cli import register_all
+from hub_settings import HubSettings
+from registry.catalog_loader import load_catalog
+from registry.keys import generate_agency_key
+from registry.publishing import EventPublisher, signed_batch, signed_message
+from registry.schema_store import SchemaStore
+from registry.store import RegistryStore
+from schemas import CloudEvent, EventCodec, KafkaMessage
+from schemas.topics import TopicNames
+from security import Signer, load_signer
+from tests.support.processes import ChildProcess, python_module
+
+PASSPHRASE = b"test-passphrase-not-secret"
+HUB = "000.00.00.H56"
+JUSTICE = "000.00.06.H56"  # Sở Tư pháp
+ONE_STOP = "000.00.14.H56"  # Trung tâm Phục vụ hành chính công
+HAC_THANH = "000.17.22.H56"  # Phường Hạc Thành
+AGENCIES = (HUB, JUSTICE, ONE_STOP, HAC_THANH, "000.00.03.H56")
+
+
+def settings_env(settings: HubSettings) -> dict[str, str]:
+    """The environment that gives a child process the same settings."""
+    env = {
+        "HUB_KAFKA_BOOTSTRAP": settings.bootstrap,
+        "HUB_TOPIC_PREFIX": settings.topic_prefix,
+        "HUB_SCHEMAS_TOPIC": settings.schemas_topic,
+        "HUB_AGENCY_ID": settings.agency_id,
+        "HUB_STREAMS_APP_ID": settings.streams.app_id,
+        "HUB_STREAMS_PARTITIONS": str(settings.streams.partitions),
+        "HUB_STREAMS_DATA_DIR": str(settings.streams.data_dir),
+        "HUB_STREAMS_WEB_ENABLED": "false",
+        "HUB_SECURITY_MAX_MESSAGE_BYTES": str(settings.security.max_message_bytes),
+        "HUB_SECURITY_MAX_CLOCK_SKEW_S": str(settings.security.max_clock_skew_s),
+        "HUB_STREAMS_OVERDUE_SCAN_INTERVAL_S": str(settings.streams.overdue_scan_interval_s),
+        "HUB_STREAMS_AUDIT_CHECKPOINT_EVERY": str(settings.streams.audit_checkpoint_every),
+        "HUB_STREAMS_AUDIT_CHECKPOINT_INTERVAL_S": str(
+            settings.streams.audit_checkpoint_interval_s
+        ),
+    }
+    if settings.signing_key_file is not None:
+        env["HUB_SIGNING_KEY_FILE"] = str(settings.signing_key_file)
+        env["HUB_SIGNING_KEY_PASSPHRASE"] = PASSPHRASE.decode()
+    return env
+
+
+@dataclass
+class Pipeline:
+    """A running isolated hub: settings, names, keys, codec and the worker process."""
+
+    settings: HubSettings
+    names: TopicNames
+    codec: EventCodec
+    signers: dict[str, Signer]
+    workdir: Path
+    schema_store: SchemaStore | None = None
+    workers: list[ChildProcess] = field(default_factory=list)
+    _producer: KafkaProducer | None = None
+
+    # --- publishing ---------------------------------------------------------------------
+    def sign(self, event: CloudEvent, agency: str | None = None) -> KafkaMessage:
+        return signed_message(self.codec, self.signers[agency or event.source], event)
+
+    def sign_batch(self, events: Sequence[CloudEvent], agency: str) -> list[KafkaMessage]:
+        return signed_batch(self.codec, self.signers[agency], events)
+
+    def send(self, messages: Sequence[KafkaMessage], topic: str | None = None) -> None:
+        """Produce raw messages (good or deliberately bad) to ingress and wait for acks."""
+        if self._producer is None:
+            self._producer = KafkaProducer(**self.settings.kafka_client_config(), acks="all")
+        target = topic or self.names.ingress
+        futures = [
+            self._producer.send(target, key=m.key, value=m.value, headers=m.header_list())
+            for m in messages
+        ]
+        self._producer.flush()
+        for future in futures:
+            future.get(timeout=30)
+
+    def publish(self, *events: CloudEvent) -> None:
+        """Sign each event with its source agency's key and publish to ingress."""
+        self.send([self.sign(event) for event in events])
+
+    def publisher(self, agency: str) -> EventPublisher:
+        return EventPublisher(self.settings, self.codec, self.signers[agency])
+
+    # --- reading ------------------------------------------------------------------------
+    def read(
+        self,
+        topic: str,
+        until: Callable[[list[KafkaMessage]], bool],
+        timeout_s: float = 30.0,
+    ) -> list[KafkaMessage]:
+        """Read ``topic`` from the beginning until ``until(records)`` holds (or time out)."""
+        consumer = KafkaConsumer(**self.settings.kafka_client_config(), enable_auto_commit=False)
+        records: list[KafkaMessage] = []
+        try:
+            partitions = consumer.partitions_for_topic(topic) or set()
+            deadline = time.monotonic() + timeout_s
+            while not partitions and time.monotonic() < deadline:
+                time.sleep(0.2)
+                partitions = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            consumer.assign(tps)
+            consumer.seek_to_beginning(*tps)
+            while time.monotonic() < deadline:
+                for batch in consumer.poll(timeout_ms=200).values():
+                    records.extend(KafkaMessage.from_record(r) for r in batch)
+                if until(records):
+                    return records
+        finally:
+            consumer.close()
+        worker_logs = "\n".join(w.tail(30) for w in self.workers)
+        raise AssertionError(
+            f"{topic}: condition not met within {timeout_s}s; {len(records)} records read.\n"
+            f"worker log tail:\n{worker_logs}"
+        )
+
+    def records_for(
+        self, topic: str, subject: str, count: int, timeout_s: float = 30.0
+    ) -> list[KafkaMessage]:
+        """The records of ``topic`` whose key is ``subject``, once there are ``count``."""
+        key = subject.encode()
+
+        def enough(records: list[KafkaMessage]) -> bool:
+            return sum(1 for r in records if r.key == key) >= count
+
+        return [r for r in self.read(topic, enough, timeout_s) if r.key == key]
+
+    def dossier_state(self, code: str, until: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """The latest tracked state of ``code`` once ``until(state)`` holds."""
+        key = code.encode()
+
+        def latest(records: list[KafkaMessage]) -> dict[str, Any] | None:
+            mine = [r for r in records if r.key == key]
+            return json.loads(mine[-1].value) if mine else None
+
+        records = self.read(
+            self.names.dossier_state, lambda rs: (s := latest(rs)) is not None and until(s)
+        )
+        found = latest(records)
+        assert found is not None
+        return found
+
+    def quarantined(self, ce_id: str, timeout_s: float = 30.0) -> dict[str, str]:
+        """The ``hub_reject_*`` headers of the quarantined record with this ce_id."""
+        wanted = ce_id.encode()
+
+        def has(records: list[KafkaMessage]) -> bool:
+            return any(dict(r.headers).get("ce_id") == wanted for r in records)
+
+        records = self.read(self.names.quarantine, has, timeout_s)
+        record = next(r for r in records if dict(r.headers).get("ce_id") == wanted)
+        return {
+            name: value.decode() for name, value in record.headers if name.startswith("hub_reject_")
+        }
+
+    # --- workers ------------------------------------------------------------------------
+    def start_worker(self, name: str = "worker") -> ChildProcess:
+        worker = ChildProcess(
+            name,
+            python_module("hub_api.cli", "worker", "--without-web"),
+            settings_env(self.settings),
+            self.workdir,
+        ).start()
+        self.workers.append(worker)
+        worker.wait_for("Worker ready", timeout_s=90)
+        return worker
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        if self._producer is not None:
+            self._producer.close()
+        if self.schema_store is not None:
+            self.schema_store.stop()
+
+
+def new_event(
+    ce_type: str, source: str, subject: str, data: dict[str, Any], *, at: datetime | None = None
+) -> CloudEvent:
+    """A CloudEvent with a fresh id, ``at`` (default now) as its time."""
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    stamp = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return CloudEvent(type=ce_type, source=source, subject=subject, data=data, time=stamp)
+
+
+def build_pipeline(base: HubSettings, workdir: Path) -> Pipeline:
+    """Set up an isolated hub on the shared broker (no worker started yet)."""
+    run = uuid.uuid4().hex[:8]
+    prefix = f"p{run}.hub"
+    streams = base.streams.model_copy(
+        update={
+            "app_id": f"hub-test-{run}",
+            "partitions": 3,
+            "data_dir": workdir / "streams",
+            "web_enabled": False,
+            "overdue_scan_interval_s": 1.0,
+            "audit_checkpoint_every": 20,
+            "audit_checkpoint_interval_s": 5.0,
+        }
+    )
+    security = base.security.model_copy(update={"max_message_bytes": 100_000})
+    settings = base.model_copy(
+        update={
+            "topic_prefix": prefix,
+            "schemas_topic": f"{prefix}._schemas",
+            "streams": streams,
+            "security": security,
+        }
+    )
+    schema_store = SchemaStore(settings, topic=settings.schemas_topic)
+    with schema_store:
+        register_all(settings, store=schema_store)
+    keys_dir = workdir / "keys"
+    signers: dict[str, Signer] = {}
+    with RegistryStore(settings) as registry:
+        registry.apply(load_catalog())
+        now = datetime.now(UTC)
+        for agency in AGENCIES:
+            path, key = generate_agency_key(registry, agency, keys_dir, PASSPHRASE, now=now)
+            signers[agency] = load_signer(path, PASSPHRASE, agency, key.key_id)
+            if agency == HUB:
+                settings = settings.model_copy(update={"signing_key_file": path})
+    resolver = SchemaStore(settings, topic=settings.schemas_topic)
+    resolver.start()
+    return Pipeline(settings, TopicNames(prefix), EventCodec(resolver), signers, workdir, resolver)
+
+
+@pytest.fixture(scope="session")
+def pipeline(settings: HubSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """A running hub pipeline (one stream worker) shared by the session's tests."""
+    hub = build_pipeline(settings, tmp_path_factory.mktemp("pipeline"))
+    try:
+        hub.start_worker()
+        yield hub
+    finally:
+        hub.close()
