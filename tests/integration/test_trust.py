@@ -14,11 +14,9 @@ from registry.store import RegistryStore
 from schemas import CloudEvent, KafkaMessage
 from security import FileSigner, generate_key_pair, key_id_for, load_signer, sign_event
 from tests.support.dossiers import dossier_code, dossier_event
-from tests.support.pipeline import HAC_THANH, JUSTICE, PASSPHRASE, Pipeline
+from tests.support.pipeline import FINANCE, HAC_THANH, JUSTICE, PASSPHRASE, Pipeline
 
 pytestmark = pytest.mark.integration
-
-FINANCE = "000.00.03.H56"
 
 
 def _good_then_check(

@@ -37,7 +37,10 @@ HUB = "000.00.00.H56"
 JUSTICE = "000.00.06.H56"  # Sở Tư pháp
 ONE_STOP = "000.00.14.H56"  # Trung tâm Phục vụ hành chính công
 HAC_THANH = "000.17.22.H56"  # Phường Hạc Thành
-AGENCIES = (HUB, JUSTICE, ONE_STOP, HAC_THANH, "000.00.03.H56")
+POLICE = "000.00.15.H56"  # Công an tỉnh
+SOCIAL_INSURANCE = "000.00.16.H56"  # Bảo hiểm xã hội tỉnh
+FINANCE = "000.00.03.H56"  # Sở Tài chính (its key is revoked by a trust test)
+AGENCIES = (HUB, JUSTICE, ONE_STOP, HAC_THANH, POLICE, SOCIAL_INSURANCE, FINANCE)
 
 
 def settings_env(settings: HubSettings) -> dict[str, str]:
