@@ -7,15 +7,12 @@ once this process's own reader has applied them. Also the codec's SchemaResolver
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Final, TypeVar
 
 from hub_settings import HubSettings
-from registry._schema_log import LogReader, LogWriter, ensure_topic
+from registry._compacted_log import FencedLog
 from registry._schema_view import (
     SchemaVersion,
     SchemaView,
@@ -33,7 +30,6 @@ from schemas import (
     IncompatibleSchemaError,
     SchemaId,
     SchemaNotFoundError,
-    StoreUnavailableError,
     SubjectNotFoundError,
     check_compatibility,
     validate_schema,
@@ -59,26 +55,18 @@ class SchemaStore:
         self._config = settings.kafka_client_config()
         self._timeout_s = timeout_s
         self._view = SchemaView()
-        self._cond = threading.Condition()
-        self._write_lock = threading.Lock()
-        self._reader: LogReader | None = None
-        self._writer = LogWriter(self._config, self.topic, transactional_id=f"{self.topic}.writer")
+        self._log = FencedLog(self._config, self.topic, self._view.apply, timeout_s=timeout_s)
+        self._cond = self._log.cond
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
         """Create the topic if needed, replay it into the view, then follow it."""
-        ensure_topic(self._config, self.topic)
-        self._reader = LogReader(self._config, self.topic, self._view.apply, self._cond)
-        self._reader.start()
-        self._reader.wait_for(self._reader.end_offset(), self._timeout_s)
+        self._log.start()
 
     def stop(self) -> None:
         """Stop following the topic and close every client."""
-        self._writer.close()
-        if self._reader is not None:
-            self._reader.stop()
-            self._reader = None
+        self._log.stop()
 
     def __enter__(self) -> SchemaStore:
         self.start()
@@ -215,29 +203,9 @@ class SchemaStore:
 
         ``plan`` returns (result, key, value); a None key means nothing to write.
         """
-        reader = self._reader
-        if reader is None:
-            raise StoreUnavailableError("schema store is not started")
-        with self._write_lock:
-            deadline = time.monotonic() + self._timeout_s
-            attempt = 0
-            while True:
-                attempt += 1
-                if self._writer.fresh:
-                    self._writer.open()  # fences other writers...
-                    reader.wait_for(reader.end_offset(), self._timeout_s)  # ...then catch up
-                with self._cond:
-                    result, key, value = plan(self._view)
-                if key is None:
-                    return result
-                try:
-                    offset = self._writer.write(key, value)
-                except StoreUnavailableError:
-                    # Fenced by another replica's writer (or Kafka hiccup): let it finish,
-                    # then fence it in turn and plan again on the caught-up view.
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep((50 + secrets.randbelow(200)) / 1000 * min(attempt, 4))
-                    continue
-                reader.wait_for(offset + 1, self._timeout_s)
-                return result
+
+        def planned() -> tuple[_T, list[tuple[bytes, bytes | None]]]:
+            result, key, value = plan(self._view)
+            return result, [] if key is None else [(key, value)]
+
+        return self._log.write(planned)

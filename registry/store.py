@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -21,11 +20,11 @@ from hub_settings import HubSettings
 from registry._calendar_overrides import CalendarOverride
 from registry._catalog import Catalog, EntryKind
 from registry._catalog_checks import Located
+from registry._compacted_log import FencedLog
 from registry._key_records import to_public_key_info
-from registry._schema_log import LogReader, LogWriter, ensure_topic
 from registry.catalog_loader import build_catalog
 from registry.diff import Change, diff_catalogs
-from registry.errors import CatalogError, CatalogIssue, RegistryError
+from registry.errors import CatalogError, CatalogIssue
 from registry.model import Agency, Procedure, Subscription
 from schemas.topics import TopicNames
 from security import PublicKeyInfo
@@ -72,28 +71,20 @@ class RegistryStore:
         self._config = settings.kafka_client_config()
         self._timeout_s = timeout_s
         self._records: dict[str, bytes] = {}
-        self._cond = threading.Condition()
-        self._write_lock = threading.Lock()
+        self._log = FencedLog(self._config, self.topic, self._apply_record, timeout_s=timeout_s)
+        self._cond = self._log.cond
         self._catalog = Catalog()
         self._keys = RegistryKeys(self._catalog)
         self._dirty = False
-        self._reader: LogReader | None = None
-        self._writer = LogWriter(self._config, self.topic, transactional_id=f"{self.topic}.writer")
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> RegistryStore:
         """Create the topic if missing, replay it, then follow it in a thread."""
-        ensure_topic(self._config, self.topic)
-        self._reader = LogReader(self._config, self.topic, self._apply_record, self._cond)
-        self._reader.start()
-        self._reader.wait_for(self._reader.end_offset(), self._timeout_s)
+        self._log.start()
         return self
 
     def stop(self) -> None:
-        self._writer.close()
-        if self._reader is not None:
-            self._reader.stop()
-            self._reader = None
+        self._log.stop()
 
     def __enter__(self) -> RegistryStore:
         return self.start()
@@ -119,7 +110,7 @@ class RegistryStore:
     # --- reads --------------------------------------------------------------------------
     @property
     def loaded(self) -> bool:
-        return self._reader is not None
+        return self._log.started
 
     def catalog(self) -> Catalog:
         """The current catalog (rebuilt after the topic changed; the last valid one kept)."""
@@ -164,37 +155,33 @@ class RegistryStore:
         return Catalog(agencies, new.procedures, new.subscriptions, new.calendar_overrides)
 
     def apply(self, new: Catalog) -> list[Change]:
-        """Publish the entries that differ from the current view; wait until seen."""
-        with self._write_lock:
+        """Publish the entries that differ from the up-to-date view; wait until seen."""
+
+        def plan() -> tuple[list[Change], list[tuple[bytes, bytes | None]]]:
             changes = self.diff(new)
-            if changes:
-                self._publish({c.topic_key: _encode(c.after) for c in changes})
-            return changes
+            return changes, _records(changes)
+
+        return self._log.write(plan)
 
     def put_agency(self, agency: Agency) -> None:
         """Replace one agency entry (key registration, rotation, revocation)."""
-        with self._write_lock:
-            self.catalog().agency(agency.id)  # must exist already
-            new = dict(self.catalog().agencies)
-            new[agency.id] = agency
-            candidate = Catalog(
-                new,
-                self.catalog().procedures,
-                self.catalog().subscriptions,
-                self.catalog().calendar_overrides,
-            )
-            changes = diff_catalogs(self.catalog(), candidate)  # keys as given: no merging
-            self._publish({c.topic_key: _encode(c.after) for c in changes})
 
-    def _publish(self, records: Mapping[str, bytes | None]) -> None:
-        if self._reader is None:
-            raise RegistryError("the registry store is not started")
-        if self._writer.fresh:
-            self._writer.open()
-        last = -1
-        for key, value in records.items():
-            last = self._writer.write(key.encode(), value)
-        self._reader.wait_for(last + 1, self._timeout_s)
+        def plan() -> tuple[None, list[tuple[bytes, bytes | None]]]:
+            current = self.catalog()
+            current.agency(agency.id)  # must exist already
+            candidate = Catalog(
+                {**current.agencies, agency.id: agency},
+                current.procedures,
+                current.subscriptions,
+                current.calendar_overrides,
+            )
+            return None, _records(diff_catalogs(current, candidate))  # keys as given
+
+        self._log.write(plan)
+
+
+def _records(changes: list[Change]) -> list[tuple[bytes, bytes | None]]:
+    return [(c.topic_key.encode(), _encode(c.after)) for c in changes]
 
 
 def _build(records: Mapping[str, bytes], topic: str) -> Catalog:

@@ -1,9 +1,11 @@
-"""Kafka I/O of the schema store: client settings, the topic, the reader and the writer.
+"""Event-sourced state in a compacted single-partition topic: reader, fenced writer.
 
-Linearisation: every writer uses the same ``transactional.id``, so a writer that starts
-(``init_transactions``) fences every earlier one; it then reads the topic to its end
-before deciding ids. A fenced writer's commit fails, and it starts over with a fresh
-view. So ids come from a complete view, and two replicas cannot hand out the same id.
+Used by the schema store (``_schemas``), the registry (``hub.registry``) and the dossier
+code sequences. Linearisation: every writer of a topic uses the same ``transactional.id``,
+so a writer that starts (``init_transactions``) fences every earlier one; it then reads
+the topic to its end before planning. A fenced writer's commit fails, and it starts over
+with a fresh view. So decisions (schema ids, sequence numbers) come from a complete view,
+and two replicas cannot hand out the same one.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
-from typing import Any
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -59,9 +63,7 @@ class LogReader:
         self._cond = lock
         self._position = 0
         self._stopping = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"schema-reader-{topic}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name=f"log-reader-{topic}", daemon=True)
         self._consumer = KafkaConsumer(
             **config,
             group_id=None,
@@ -103,7 +105,8 @@ class LogReader:
         with self._cond:
             if not self._cond.wait_for(lambda: self._position >= offset, timeout=timeout_s):
                 raise StoreUnavailableError(
-                    f"schema store reader did not reach offset {offset} in {timeout_s:.0f}s"
+                    f"{self._partition.topic} reader did not reach offset {offset} "
+                    f"in {timeout_s:.0f}s"
                 )
 
     def _run(self) -> None:
@@ -112,7 +115,7 @@ class LogReader:
                 batches = self._consumer.poll(timeout_ms=100)
                 position = self._consumer.position(self._partition)
             except KafkaError:
-                log.exception("schema store reader: poll failed; retrying")
+                log.exception("%s reader: poll failed; retrying", self._partition.topic)
                 self._stopping.wait(1.0)
                 continue
             with self._cond:
@@ -153,19 +156,21 @@ class LogWriter:
             raise StoreUnavailableError(f"cannot start the {self._topic} writer: {exc}") from exc
         self._producer = producer
 
-    def write(self, key: bytes, value: bytes | None) -> int:
-        """Write one record in its own transaction; returns its offset."""
+    def write(self, records: Sequence[tuple[bytes, bytes | None]]) -> int:
+        """Write records in one transaction; returns the offset of the last one."""
         producer = self._producer
         if producer is None:
-            raise StoreUnavailableError("schema store writer is not open")
+            raise StoreUnavailableError(f"{self._topic} writer is not open")
         try:
             producer.begin_transaction()
-            metadata = producer.send(self._topic, key=key, value=value).get(timeout=30)
+            futures = [producer.send(self._topic, key=k, value=v) for k, v in records]
+            producer.flush(timeout=30)
+            offsets = [int(f.get(timeout=30).offset) for f in futures]
             producer.commit_transaction()
         except KafkaError as exc:
             self.close()
             raise StoreUnavailableError(f"write to {self._topic} failed: {exc}") from exc
-        return int(metadata.offset)
+        return max(offsets)
 
     def close(self) -> None:
         """Drop the producer; the next write opens (and fences) again."""
@@ -173,5 +178,79 @@ class LogWriter:
             try:
                 self._producer.close(timeout=1)
             except KafkaError:
-                log.warning("schema store writer: close failed", exc_info=True)
+                log.warning("%s writer: close failed", self._topic, exc_info=True)
             self._producer = None
+
+
+_T = TypeVar("_T")
+Plan = Callable[[], tuple[_T, Sequence[tuple[bytes, bytes | None]]]]
+
+
+class FencedLog:
+    """A compacted topic replayed into ``apply`` and written by one fenced writer at a time."""
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        topic: str,
+        apply: Callable[[bytes | None, bytes | None], None],
+        *,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self.topic = topic
+        self.cond = threading.Condition()
+        self._config = config
+        self._apply = apply
+        self._timeout_s = timeout_s
+        self._write_lock = threading.Lock()
+        self._reader: LogReader | None = None
+        self._writer = LogWriter(config, topic, transactional_id=f"{topic}.writer")
+
+    def start(self) -> None:
+        """Create the topic if missing, replay it, then follow it in a thread."""
+        ensure_topic(self._config, self.topic)
+        self._reader = LogReader(self._config, self.topic, self._apply, self.cond)
+        self._reader.start()
+        self._reader.wait_for(self._reader.end_offset(), self._timeout_s)
+
+    def stop(self) -> None:
+        self._writer.close()
+        if self._reader is not None:
+            self._reader.stop()
+            self._reader = None
+
+    @property
+    def started(self) -> bool:
+        return self._reader is not None
+
+    def write(self, plan: Plan[_T]) -> _T:
+        """Plan against an up-to-date view, write its records, wait until applied.
+
+        ``plan`` runs under ``cond`` and returns (result, records); no records, no write.
+        """
+        reader = self._reader
+        if reader is None:
+            raise StoreUnavailableError(f"{self.topic} is not being read: call start()")
+        with self._write_lock:
+            deadline = time.monotonic() + self._timeout_s
+            attempt = 0
+            while True:
+                attempt += 1
+                if self._writer.fresh:
+                    self._writer.open()  # fences other writers...
+                    reader.wait_for(reader.end_offset(), self._timeout_s)  # ...then catch up
+                with self.cond:
+                    result, records = plan()
+                if not records:
+                    return result
+                try:
+                    offset = self._writer.write(records)
+                except StoreUnavailableError:
+                    # Fenced by another replica's writer (or a Kafka hiccup): let it finish,
+                    # then fence it in turn and plan again on the caught-up view.
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep((50 + secrets.randbelow(200)) / 1000 * min(attempt, 4))
+                    continue
+                reader.wait_for(offset + 1, self._timeout_s)
+                return result
