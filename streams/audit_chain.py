@@ -146,7 +146,8 @@ def _check(
     except (KeyError, TypeError, ValueError) as exc:
         return f"malformed record: {exc}"
     if seq < len(heads):  # seen before: only an identical redelivery is allowed
-        if seq >= 1 and heads[seq] == head and heads[seq - 1] == prev:
+        same = heads[seq] == head and heads[seq - 1] == prev and link(prev, entry) == head
+        if seq >= 1 and same:
             report.duplicates += 1
             return None
         return f"entry {seq} appears twice with different content"
@@ -171,7 +172,9 @@ def _check_checkpoint(
     report: ChainReport,
     verify_sig: CheckpointVerifier,
 ) -> str | None:
-    if seq >= len(heads) or heads[seq] != head:
+    if seq >= len(heads):
+        return f"entry {len(heads)} is missing (a checkpoint covers {seq} entries)"
+    if heads[seq] != head:
         return f"checkpoint at entry {seq} does not match the chain"
     signed = checkpoint_bytes(head, int(record["count"]), str(record["time"]))
     signature = base64.b64decode(record["signature"])
