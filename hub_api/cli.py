@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from connectors import cli as connectors_cli
 from hub_api import (
     acl_cli,
     audit_cli,
@@ -28,6 +29,7 @@ _GROUPS: tuple[CommandGroup, ...] = (
     keys_cli.add_commands,
     audit_cli.add_commands,
     acl_cli.add_commands,
+    connectors_cli.add_commands,
 )
 
 

@@ -1,0 +1,161 @@
+"""Delivery policy: retries with exponential backoff and jitter, and a circuit breaker.
+
+- Permanent errors (4xx, Client/Sender fault, malformed answer) end the delivery at once.
+- Transient errors (5xx, transient fault, read timeout) are retried with tenacity's
+  exponential backoff plus jitter, up to ``retry.attempts``; then RetriesExhaustedError
+  carries the last error to dead-letter.
+- Nobody answering (connection refused, circuit open) does not spend the message's budget:
+  the peer is down, not the message bad, so the connector waits in place (order kept) and
+  the breaker spaces the probes. A peer outage therefore ends with every message delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TypeVar
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from connectors.config import Breaker, Retry
+from connectors.errors import (
+    PeerTimeoutError,
+    PeerUnavailableError,
+    PermanentDeliveryError,
+    RetriesExhaustedError,
+    StoppedError,
+    TransientDeliveryError,
+)
+
+__all__ = ["BreakerState", "CircuitBreaker", "DeliveryPolicy"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class BreakerState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half-open"
+
+
+class CircuitBreaker:
+    """Opens after ``failures`` consecutive failures; after ``open_s`` lets one probe through.
+
+    Each failed probe doubles the open time, up to ``max_open_s``. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        failures: int = 3,
+        open_s: float = 2.0,
+        max_open_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._threshold, self._base, self._max = failures, open_s, max(max_open_s, open_s)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._open_for = open_s
+        self._opened_at: float | None = None
+
+    @property
+    def state(self) -> BreakerState:
+        with self._lock:
+            if self._opened_at is None:
+                return BreakerState.CLOSED
+            if self._clock() - self._opened_at >= self._open_for:
+                return BreakerState.HALF_OPEN
+            return BreakerState.OPEN
+
+    def wait_time(self) -> float:
+        """Seconds until a call may go through (0 when closed or half-open)."""
+        with self._lock:
+            if self._opened_at is None:
+                return 0.0
+            return max(0.0, self._opened_at + self._open_for - self._clock())
+
+    def success(self) -> None:
+        with self._lock:
+            self._failures, self._opened_at, self._open_for = 0, None, self._base
+
+    def failure(self) -> None:
+        with self._lock:
+            self._failures += 1
+            if self._opened_at is not None:  # a failed probe: open again, for longer
+                self._open_for = min(self._open_for * 2, self._max)
+                self._opened_at = self._clock()
+            elif self._failures >= self._threshold:
+                self._opened_at = self._clock()
+                log.warning("circuit breaker open for %.1fs", self._open_for)
+
+
+class DeliveryPolicy:
+    """Runs one delivery (a ``send`` callable) under the retry budget and the breaker."""
+
+    def __init__(self, retry: Retry, breaker: Breaker, stop: threading.Event | None = None) -> None:
+        self.retry = retry
+        self.breaker = CircuitBreaker(breaker.failures, breaker.open_s, breaker.max_open_s)
+        self._stop = stop or threading.Event()
+
+    def _sleep(self, seconds: float) -> None:
+        if self._stop.wait(seconds):
+            raise StoppedError("stopping")
+
+    def _retryable(self, exc: BaseException) -> bool:
+        if isinstance(exc, PeerTimeoutError) and self.retry.on_timeout == "deadletter":
+            return False
+        return isinstance(exc, TransientDeliveryError)
+
+    def _attempt(self, send: Callable[[], T]) -> T:
+        """One counted attempt; waits (uncounted) while the peer does not answer at all."""
+        pause = self.retry.initial_s
+        while True:
+            if self._stop.is_set():
+                raise StoppedError("stopping")
+            wait = self.breaker.wait_time()
+            if wait > 0:
+                self._sleep(wait)
+                continue
+            try:
+                result = send()
+            except PeerUnavailableError as exc:
+                self.breaker.failure()
+                log.warning("peer unavailable (%s); waiting", exc.reason)
+                self._sleep(pause)
+                pause = min(pause * 2, self.retry.max_s)
+                continue
+            except TransientDeliveryError:
+                self.breaker.failure()
+                raise
+            except PermanentDeliveryError:
+                self.breaker.success()  # the peer answered: it is up
+                raise
+            self.breaker.success()
+            return result
+
+    def run(self, send: Callable[[], T]) -> T:
+        """The result of ``send``; PermanentDeliveryError (incl. RetriesExhaustedError)."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=wait_exponential_jitter(
+                multiplier=self.retry.initial_s, max=self.retry.max_s, jitter=self.retry.jitter_s
+            ),
+            retry=retry_if_exception(self._retryable),
+            sleep=self._sleep,
+            before_sleep=lambda state: log.info(
+                "attempt %d failed: %s",
+                state.attempt_number,
+                state.outcome and state.outcome.exception(),
+            ),
+            reraise=True,
+        )
+        try:
+            result: T = retrying(self._attempt, send)
+        except TransientDeliveryError as exc:
+            attempts = retrying.statistics.get("attempt_number", self.retry.attempts)
+            raise RetriesExhaustedError(int(attempts), exc) from exc
+        return result
