@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import secrets
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
