@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint typecheck imports test-unit test-integration kafka-start kafka-stop kafka-status clean
+
+.PHONY: help setup browser run test lint typecheck imports test-unit test-integration kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make run    - set up, start local Kafka and the hub"
@@ -20,7 +21,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# The citizen page is tested in headless Chromium (Debian's package).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The citizen-page test needs Chromium: sudo apt-get install chromium"; exit 2; fi; }
+
+setup: $(STAMP) browser
 	@$(BIN)/python -c "from hub_api.localkafka import LocalKafka; from hub_settings import load_settings; LocalKafka(load_settings().local_kafka, progress=print).ensure_jars()"
 
 lint: $(STAMP)

@@ -10,9 +10,11 @@ from collections.abc import Callable, Sequence
 from connectors import cli as connectors_cli
 from hub_api import (
     acl_cli,
+    api_cli,
     audit_cli,
     kafka_cli,
     keys_cli,
+    quarantine_cli,
     registry_cli,
     schemas_cli,
     worker_cli,
@@ -24,12 +26,14 @@ CommandGroup = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"],
 _GROUPS: tuple[CommandGroup, ...] = (
     kafka_cli.add_commands,
     worker_cli.add_commands,
+    api_cli.add_commands,
     schemas_cli.add_commands,
     registry_cli.add_commands,
     keys_cli.add_commands,
     audit_cli.add_commands,
     acl_cli.add_commands,
     connectors_cli.add_commands,
+    quarantine_cli.add_commands,
 )
 
 
