@@ -9,6 +9,7 @@ share it.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -18,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
+from hub_api.acl import apply_worker_acls
 from hub_api.schemas_cli import register_all
-from hub_settings import HubSettings
+from hub_settings import HubSettings, KafkaSettings, kafka_python_config
 from registry.catalog_loader import load_catalog
 from registry.keys import generate_agency_key
 from registry.publishing import EventPublisher, signed_batch, signed_message
@@ -43,10 +45,24 @@ FINANCE = "000.00.03.H56"  # Sở Tài chính (its key is revoked by a trust tes
 AGENCIES = (HUB, JUSTICE, ONE_STOP, HAC_THANH, POLICE, SOCIAL_INSURANCE, FINANCE)
 
 
-def settings_env(settings: HubSettings) -> dict[str, str]:
-    """The environment that gives a child process the same settings."""
+def kafka_env(kafka: KafkaSettings, bootstrap: str) -> dict[str, str]:
+    """``HUB_KAFKA_*`` for a child process connecting like ``kafka``."""
+    env = {"HUB_KAFKA_BOOTSTRAP": bootstrap, "HUB_KAFKA_SECURITY_PROTOCOL": kafka.security_protocol}
+    if kafka.sasl_mechanism is not None:
+        env["HUB_KAFKA_SASL_MECHANISM"] = kafka.sasl_mechanism
+        env["HUB_KAFKA_SASL_USERNAME"] = kafka.sasl_username or ""
+        secret = kafka.sasl_password
+        env["HUB_KAFKA_SASL_PASSWORD"] = secret.get_secret_value() if secret else ""
+    if kafka.ssl_cafile is not None:
+        env["HUB_KAFKA_SSL_CAFILE"] = str(kafka.ssl_cafile)
+    return env
+
+
+def settings_env(settings: HubSettings, kafka: KafkaSettings | None = None) -> dict[str, str]:
+    """The environment that gives a child process the same settings (or other Kafka ones)."""
+    chosen = kafka or settings.kafka
     env = {
-        "HUB_KAFKA_BOOTSTRAP": settings.bootstrap,
+        **kafka_env(chosen, chosen.bootstrap or settings.bootstrap),
         "HUB_TOPIC_PREFIX": settings.topic_prefix,
         "HUB_SCHEMAS_TOPIC": settings.schemas_topic,
         "HUB_AGENCY_ID": settings.agency_id,
@@ -78,6 +94,8 @@ class Pipeline:
     signers: dict[str, Signer]
     workdir: Path
     schema_store: SchemaStore | None = None
+    worker_kafka: KafkaSettings | None = None
+    """How workers connect: as their own principal over SASL_SSL, with ACLs, when local."""
     workers: list[ChildProcess] = field(default_factory=list)
     _producer: KafkaProducer | None = None
 
@@ -184,7 +202,7 @@ class Pipeline:
         worker = ChildProcess(
             name,
             python_module("hub_api.cli", "worker", "--without-web"),
-            settings_env(self.settings),
+            settings_env(self.settings, self.worker_kafka),
             self.workdir,
         ).start()
         self.workers.append(worker)
@@ -248,7 +266,37 @@ def build_pipeline(base: HubSettings, workdir: Path) -> Pipeline:
                 settings = settings.model_copy(update={"signing_key_file": path})
     resolver = SchemaStore(settings, topic=settings.schemas_topic)
     resolver.start()
-    return Pipeline(settings, TopicNames(prefix), EventCodec(resolver), signers, workdir, resolver)
+    return Pipeline(
+        settings,
+        TopicNames(prefix),
+        EventCodec(resolver),
+        signers,
+        workdir,
+        resolver,
+        worker_principal(settings, run),
+    )
+
+
+def worker_principal(settings: HubSettings, run: str) -> KafkaSettings | None:
+    """A fresh hub-worker principal on the local broker's SASL_SSL listener, with only the
+    worker ACLs for this pipeline's topics; None on an external cluster (its own setup)."""
+    if settings.kafka.bootstrap != settings.local_kafka.bootstrap:
+        return None
+    admin_kafka = settings.local_kafka.secure_client()
+    admin = KafkaAdminClient(**kafka_python_config(admin_kafka, admin_kafka.bootstrap or ""))
+    name, password = f"hub-worker-{run}", secrets.token_urlsafe(16)
+    try:
+        apply_worker_acls(
+            admin,
+            username=name,
+            topic_prefix=settings.topic_prefix,
+            app_id=settings.streams.app_id,
+            schemas_topic=settings.schemas_topic,
+            password=password,
+        )
+    finally:
+        admin.close()
+    return settings.local_kafka.secure_client(name, password)
 
 
 @pytest.fixture(scope="session")
