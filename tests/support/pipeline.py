@@ -131,7 +131,7 @@ class Pipeline:
         self,
         topic: str,
         until: Callable[[list[KafkaMessage]], bool],
-        timeout_s: float = 30.0,
+        timeout_s: float = 60.0,
     ) -> list[KafkaMessage]:
         """Read ``topic`` from the beginning until ``until(records)`` holds (or time out)."""
         consumer = KafkaConsumer(**self.settings.kafka_client_config(), enable_auto_commit=False)
@@ -159,7 +159,7 @@ class Pipeline:
         )
 
     def records_for(
-        self, topic: str, subject: str, count: int, timeout_s: float = 30.0
+        self, topic: str, subject: str, count: int, timeout_s: float = 60.0
     ) -> list[KafkaMessage]:
         """The records of ``topic`` whose key is ``subject``, once there are ``count``."""
         key = subject.encode()
@@ -184,7 +184,7 @@ class Pipeline:
         assert found is not None
         return found
 
-    def quarantined(self, ce_id: str, timeout_s: float = 30.0) -> dict[str, str]:
+    def quarantined(self, ce_id: str, timeout_s: float = 60.0) -> dict[str, str]:
         """The ``hub_reject_*`` headers of the quarantined record with this ce_id."""
         wanted = ce_id.encode()
 
