@@ -59,8 +59,9 @@ kafka-stop: $(STAMP)
 kafka-status: $(STAMP)
 	$(BIN)/hub kafka status
 
-run: setup kafka-start
-	@$(BIN)/hub kafka status
+# Kafka (left running afterwards), schemas, catalog, the hub's key, a worker and the API.
+run: setup
+	$(BIN)/hub dev
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

@@ -12,6 +12,7 @@ from hub_api import (
     acl_cli,
     api_cli,
     audit_cli,
+    dev,
     kafka_cli,
     keys_cli,
     quarantine_cli,
@@ -25,6 +26,7 @@ CommandGroup = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"],
 # Each area adds its sub-commands here; a handler returns the process exit code.
 _GROUPS: tuple[CommandGroup, ...] = (
     kafka_cli.add_commands,
+    dev.add_commands,
     worker_cli.add_commands,
     api_cli.add_commands,
     schemas_cli.add_commands,
