@@ -69,6 +69,7 @@ def settings_env(settings: HubSettings, kafka: KafkaSettings | None = None) -> d
         "HUB_STREAMS_APP_ID": settings.streams.app_id,
         "HUB_STREAMS_PARTITIONS": str(settings.streams.partitions),
         "HUB_STREAMS_DATA_DIR": str(settings.streams.data_dir),
+        "HUB_STREAMS_TABLE_STORE": settings.streams.table_store,
         "HUB_STREAMS_WEB_ENABLED": "false",
         "HUB_SECURITY_MAX_MESSAGE_BYTES": str(settings.security.max_message_bytes),
         "HUB_SECURITY_MAX_CLOCK_SKEW_S": str(settings.security.max_clock_skew_s),
@@ -227,7 +228,7 @@ def new_event(
     return CloudEvent(type=ce_type, source=source, subject=subject, data=data, time=stamp)
 
 
-def build_pipeline(base: HubSettings, workdir: Path) -> Pipeline:
+def build_pipeline(base: HubSettings, workdir: Path, *, table_store: str = "memory://") -> Pipeline:
     """Set up an isolated hub on the shared broker (no worker started yet)."""
     run = uuid.uuid4().hex[:8]
     prefix = f"p{run}.hub"
@@ -236,6 +237,7 @@ def build_pipeline(base: HubSettings, workdir: Path) -> Pipeline:
             "app_id": f"hub-test-{run}",
             "partitions": 3,
             "data_dir": workdir / "streams",
+            "table_store": table_store,
             "web_enabled": False,
             "overdue_scan_interval_s": 1.0,
             "audit_checkpoint_every": 20,
