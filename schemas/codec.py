@@ -214,19 +214,33 @@ def _split_headers(headers: tuple[tuple[str, bytes], ...]) -> tuple[list[str], A
                 raise InvalidHeaderError(name, "appears more than once")
             seen.add(name)
         extra = tuple(pair for pair in headers if pair[0] not in _OWNED)
-    attrs = []
-    for name in _REQUIRED:
-        raw = found.get(name)
-        if raw is None:
-            raise MissingHeaderError(name)
-        try:
-            attrs.append(raw.decode())
-        except (UnicodeDecodeError, AttributeError):
-            raise InvalidHeaderError(name, "not UTF-8 text") from None
-    if found[CE_SPECVERSION] != _SPECVERSION_BYTES:
-        raise InvalidHeaderError(CE_SPECVERSION, f"{attrs[5]!r}, expected {SPECVERSION!r}")
+    try:
+        attrs = [
+            found[CE_ID].decode(),
+            found[CE_SOURCE].decode(),
+            found[CE_TYPE].decode(),
+            found[CE_SUBJECT].decode(),
+            found[CE_TIME].decode(),
+        ]
+        specversion = found[CE_SPECVERSION]
+    except KeyError as missing:
+        raise MissingHeaderError(str(missing.args[0])) from None
+    except (UnicodeDecodeError, AttributeError):
+        raise _not_text(found) from None
+    if specversion != _SPECVERSION_BYTES:
+        raise InvalidHeaderError(CE_SPECVERSION, f"{specversion!r}, expected {SPECVERSION!r}")
     content_type = found.get(CONTENT_TYPE)
     if content_type is not None and not content_type.startswith(_CONTENT_TYPE_BYTES):
         raise InvalidHeaderError(CONTENT_TYPE, f"{content_type!r}, expected application/avro")
     parse_time(attrs[4])
     return attrs, extra
+
+
+def _not_text(found: dict[str, Any]) -> InvalidHeaderError:
+    """The error for the first required header that is not UTF-8 text (the slow path)."""
+    for name in _REQUIRED:
+        try:
+            found[name].decode()
+        except (UnicodeDecodeError, AttributeError):
+            return InvalidHeaderError(name, "not UTF-8 text")
+    return InvalidHeaderError(CE_ID, "not UTF-8 text")

@@ -11,6 +11,8 @@ import asyncio
 import concurrent.futures
 import contextlib
 import secrets
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,8 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import uvicorn
 from aiokafka.conn import AIOKafkaConnection
 from aiokafka.errors import KafkaError as AioKafkaError
+from fastapi import FastAPI
 from kafka import KafkaAdminClient
 from kafka.admin import (
     ACLFilter,
@@ -34,6 +38,7 @@ from kafka.errors import KafkaError
 from pydantic import SecretStr
 
 from hub_api.acl import apply_agency_acls, apply_worker_acls
+from hub_api.routers.schema_registry import attach_schema_registry
 from hub_settings import HubSettings, KafkaSettings, aiokafka_security_config, kafka_python_config
 from schemas.topics import TopicNames
 
@@ -194,3 +199,35 @@ def secure_hub(secure_broker: SecureBroker, secure_admin: KafkaAdminClient) -> I
     hub.create_topics(hub.topics.ingress)
     yield hub
     hub.cleanup()
+
+
+# --- the schema registry under uvicorn (Confluent REST API over real HTTP) -----------------
+
+
+@pytest.fixture
+def registry_topic(new_topic: Callable[..., str]) -> str:
+    return new_topic("_schemas", compacted=True)
+
+
+@pytest.fixture
+def registry_url(settings: HubSettings, registry_topic: str) -> Iterator[str]:
+    """A real uvicorn server whose lifespan starts and stops the schema store."""
+    app = FastAPI()
+    attach_schema_registry(app, settings, topic=registry_topic)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive(), "uvicorn exited during start"
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/schema-registry"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
-from hub_api.routers.schema_registry import MEDIA_TYPE, attach_schema_registry
-from hub_settings import HubSettings
+from hub_api.routers.schema_registry import MEDIA_TYPE
 from schemas import NAMESPACE, load_catalog
 
 pytestmark = pytest.mark.integration
@@ -26,30 +19,6 @@ CLIENT_HEADERS = {
         f"{MEDIA_TYPE}, application/vnd.schemaregistry+json; qs=0.9, application/json; qs=0.5"
     ),
 }
-
-
-@pytest.fixture
-def registry_url(settings: HubSettings, new_topic: Callable[..., str]) -> Iterator[str]:
-    """A real uvicorn server whose lifespan starts and stops the schema store."""
-    app = FastAPI()
-    attach_schema_registry(app, settings, topic=new_topic("_schemas", compacted=True))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive(), "uvicorn exited during start"
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/schema-registry"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 def test_confluent_client_flow_over_real_http(registry_url: str) -> None:
