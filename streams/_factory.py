@@ -9,7 +9,14 @@ import faust
 from hub_settings import HubSettings
 from streams.credentials import faust_broker_credentials
 
-AGENT_MODULES = ["streams.verify", "streams.route", "streams.track", "streams.audit"]
+AGENT_MODULES = [
+    "streams.verify",
+    "streams.route",
+    "streams.track",
+    "streams.audit",
+    "streams.notify",
+    "streams.support",
+]
 """Explicit autodiscovery list: every module that defines agents, tables or timers."""
 
 
@@ -30,6 +37,7 @@ def create_faust_app(settings: HubSettings) -> Any:
         topic_partitions=streams.partitions,
         topic_replication_factor=streams.replication_factor,
         producer_acks=-1,
+        producer_linger=0.005,  # batch sends for 5 ms: far fewer tiny produce requests
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
         broker_commit_every=500,

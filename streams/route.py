@@ -26,6 +26,7 @@ from streams.dossier_events import (
 from streams.wiring import emit, names, runtime
 
 routes_table = app.Table("routes", default=None, value_type=bytes)
+_ROUTED_TYPE = ROUTED.encode()
 _ROUTED_IDS = uuid.UUID("6f1d0c52-3f7e-4d1e-9a57-1b0d6c2f4e11")
 
 
@@ -84,5 +85,17 @@ async def deliver(message: KafkaMessage, event: CloudEvent, catalog: Catalog) ->
     if decision.forward_submission and current is not None and decision.routed_to:
         await emit(await _inbox(decision.routed_to), message_from_json(current.submission))
     if decision.routed_to is not None and current is not None and event.type != ROUTED:
-        routed = runtime.sign(_routed_event(event, decision, current))
+        announcement = _routed_event(event, decision, current)
+        routed = runtime.sign(announcement)
         await emit(names.events("dossier"), routed)
+        # Its subscribers get it now; the dossier agent skips the hub's own announcements.
+        for target in route(announcement, current, catalog).inboxes:
+            await emit(await _inbox(target), routed)
+
+
+def is_own_announcement(message: KafkaMessage, hub_agency: str) -> bool:
+    """A DossierRouted the hub itself emitted (already delivered by ``deliver``)."""
+    headers = dict(message.headers)
+    return headers.get("ce_type") == _ROUTED_TYPE and headers.get("ce_source") == (
+        hub_agency.encode()
+    )

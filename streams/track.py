@@ -22,7 +22,7 @@ from schemas import CloudEvent, KafkaMessage, SchemaError
 from streams._records import message_of, origin_of
 from streams.app import app
 from streams.dossier_events import OVERDUE, RoutingError, lifecycle_events
-from streams.route import deliver
+from streams.route import deliver, is_own_announcement
 from streams.runtime import utc_now
 from streams.verification import decode_reason
 from streams.wiring import dossier_topics, emit, names, quarantine, runtime
@@ -73,6 +73,8 @@ async def track(stream: Any) -> None:
 
 
 async def _handle(message: KafkaMessage, origin: str) -> None:
+    if is_own_announcement(message, runtime.settings.agency_id):
+        return  # routed and delivered when it was emitted; it changes no dossier state
     try:
         event = runtime.codec.decode(message)
     except SchemaError as exc:
