@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from bench import cli as bench_cli
 from connectors import cli as connectors_cli
 from hub_api import (
     acl_cli,
@@ -36,6 +37,7 @@ _GROUPS: tuple[CommandGroup, ...] = (
     acl_cli.add_commands,
     connectors_cli.add_commands,
     quarantine_cli.add_commands,
+    bench_cli.add_commands,
 )
 
 

@@ -1,0 +1,48 @@
+"""``hub bench --smoke`` runs end to end and reports every field (never a speed threshold)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import cli
+from hub_settings import HubSettings
+
+pytestmark = pytest.mark.integration
+
+
+def test_smoke_benchmark_completes_and_reports(
+    settings: HubSettings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser()
+    cli.configure(parser)
+    args = parser.parse_args(["--smoke", "--duration", "2", "--out", str(tmp_path)])
+    result = cli.run(args, settings)
+
+    report = json.loads(Path(result["path"]).read_text())
+    rows = report["rows"]
+    assert {(r["path"], r["mode"]) for r in rows} == {
+        ("baseline", "flood"),
+        ("hub", "flood"),
+        ("baseline", "paced"),
+        ("hub", "paced"),
+    }
+    for row in rows:
+        assert row["sent"] > 0
+        assert row["delivered"] > 0
+        for field in ("throughput_eps", "p50_ms", "p95_ms", "p99_ms"):
+            assert isinstance(row[field], float | int)
+        names = {p["name"] for p in row["processes"]}
+        assert {"worker1", "copier1", "bench"} <= names
+        assert all(p["peak_rss_mb"] > 0 for p in row["processes"])
+    hub_flood = next(r for r in rows if r["path"] == "hub" and r["mode"] == "flood")
+    assert "ratio" in hub_flood
+    assert report["verify"]["pure_us"]["check_event_us"] > 0
+    assert report["verify"]["pure_us"]["check_batch_us"] > 0
+    assert "http ingress" in report["not_done"]
+    printed = capsys.readouterr().out
+    assert "ratio" in printed
+    assert "Verifier.check" in printed
