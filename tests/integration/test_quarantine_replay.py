@@ -1,0 +1,61 @@
+"""The operator's path: an event refused for a missing key is listed with its reason,
+the key is registered, and `hub quarantine replay` gets the original accepted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from registry._key_records import to_agency_key
+from registry.store import RegistryStore
+from schemas import KafkaMessage
+from security import FileSigner, generate_key_pair, key_id_for, sign_event
+from tests.support.dossiers import dossier_code, dossier_event
+from tests.support.pipeline import HAC_THANH, Pipeline, settings_env
+
+pytestmark = pytest.mark.integration
+
+
+def _hub(pipeline: Pipeline, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hub_api.cli", *args],
+        env={**settings_env(pipeline.settings), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_replay_after_registering_the_missing_key(pipeline: Pipeline) -> None:
+    private, info = generate_key_pair(HAC_THANH, now=datetime.now(UTC))
+    new_key = FileSigner(private, HAC_THANH, key_id_for(HAC_THANH, info.public_key))
+    code = dossier_code(HAC_THANH)
+    event = dossier_event("DossierSubmitted", HAC_THANH, code, receiving_agency_id=HAC_THANH)
+    message = pipeline.codec.encode(event)
+    signed = KafkaMessage(
+        message.key,
+        message.value,
+        message.headers + sign_event(new_key, message.headers, message.value),
+    )
+    pipeline.send([signed])
+    assert pipeline.quarantined(event.id)["hub_reject_reason"] == "unknown_key"
+
+    listed = _hub(pipeline, "quarantine", "list", "--reason", "unknown_key", "--json")
+    assert listed.returncode == 0, listed.stderr
+    row = next(r for r in json.loads(listed.stdout) if r["event_id"] == event.id)
+    assert row["reason"] == "unknown_key"
+
+    with RegistryStore(pipeline.settings) as registry:  # the fix: register the key
+        agency = registry.catalog().agency(HAC_THANH)
+        key = to_agency_key(info).model_copy(update={"key_id": new_key.key_id})
+        registry.put_agency(agency.model_copy(update={"keys": [*agency.keys, key]}))
+
+    replayed = _hub(pipeline, "quarantine", "replay", str(row["partition"]), str(row["offset"]))
+    assert replayed.returncode == 0, replayed.stderr
+    accepted = pipeline.records_for(pipeline.names.events("dossier"), code, 1)
+    assert dict(accepted[0].headers)["ce_id"] == event.id.encode()
