@@ -16,7 +16,8 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -254,3 +255,29 @@ class FencedLog:
                     continue
                 reader.wait_for(offset + 1, self._timeout_s)
                 return result
+
+
+class LogBacked:
+    """Start/stop and context-manager plumbing for a view kept by a :class:`FencedLog`."""
+
+    _log: FencedLog
+
+    def start(self) -> Self:
+        """Create the topic if missing, replay it into the view, then follow it."""
+        self._log.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop following the topic and close every client."""
+        self._log.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -9,10 +9,9 @@ replicas or connectors can never hand out the same code. The sequence restarts e
 from __future__ import annotations
 
 from datetime import datetime
-from types import TracebackType
 
 from hub_settings import HubSettings
-from registry._compacted_log import FencedLog
+from registry._compacted_log import FencedLog, LogBacked
 from registry.dossier_code import dossier_day, format_dossier_code
 from registry.errors import RegistryError
 from registry.ids import DossierCode, agency_id
@@ -27,7 +26,7 @@ class SequenceExhaustedError(RegistryError):
     """An agency received more than 9,999 dossiers in one day: the code has 4 digits."""
 
 
-class DossierCodeAllocator:
+class DossierCodeAllocator(LogBacked):
     """Hands out the next dossier code of an agency for a day; blocking, thread-safe."""
 
     def __init__(self, settings: HubSettings, *, timeout_s: float = 30.0) -> None:
@@ -40,24 +39,6 @@ class DossierCodeAllocator:
     def _apply(self, key: bytes | None, value: bytes | None) -> None:
         if key is not None and value is not None:
             self._last[key.decode()] = int(value)
-
-    def start(self) -> DossierCodeAllocator:
-        self._log.start()
-        return self
-
-    def stop(self) -> None:
-        self._log.stop()
-
-    def __enter__(self) -> DossierCodeAllocator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def next_code(self, agency: str, received_at: datetime) -> DossierCode:
         """The next free code of ``agency`` on the (Vietnam) day of ``received_at``."""

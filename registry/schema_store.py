@@ -8,11 +8,10 @@ once this process's own reader has applied them. Also the codec's SchemaResolver
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
 from typing import Final, TypeVar
 
 from hub_settings import HubSettings
-from registry._compacted_log import FencedLog
+from registry._compacted_log import FencedLog, LogBacked
 from registry._schema_view import (
     SchemaVersion,
     SchemaView,
@@ -41,7 +40,7 @@ _T = TypeVar("_T")
 __all__ = ["DEFAULT_TOPIC", "SchemaStore", "SchemaVersion"]
 
 
-class SchemaStore:
+class SchemaStore(LogBacked):
     """Confluent-registry semantics over a Kafka topic; thread-safe, blocking calls."""
 
     def __init__(
@@ -57,28 +56,6 @@ class SchemaStore:
         self._view = SchemaView()
         self._log = FencedLog(self._config, self.topic, self._view.apply, timeout_s=timeout_s)
         self._cond = self._log.cond
-
-    # --- lifecycle ----------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Create the topic if needed, replay it into the view, then follow it."""
-        self._log.start()
-
-    def stop(self) -> None:
-        """Stop following the topic and close every client."""
-        self._log.stop()
-
-    def __enter__(self) -> SchemaStore:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- reads (from the live view) -----------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -20,7 +19,7 @@ from hub_settings import HubSettings
 from registry._calendar_overrides import CalendarOverride
 from registry._catalog import Catalog, EntryKind
 from registry._catalog_checks import Located
-from registry._compacted_log import FencedLog
+from registry._compacted_log import FencedLog, LogBacked
 from registry._key_records import to_public_key_info
 from registry.catalog_loader import build_catalog
 from registry.diff import Change, diff_catalogs
@@ -63,7 +62,7 @@ class RegistryKeys:
         return len(self._keys)
 
 
-class RegistryStore:
+class RegistryStore(LogBacked):
     """A live, validated view of ``hub.registry`` plus the linearised writer."""
 
     def __init__(self, settings: HubSettings, *, timeout_s: float = 30.0) -> None:
@@ -76,26 +75,6 @@ class RegistryStore:
         self._catalog = Catalog()
         self._keys = RegistryKeys(self._catalog)
         self._dirty = False
-
-    # --- lifecycle ----------------------------------------------------------------------
-    def start(self) -> RegistryStore:
-        """Create the topic if missing, replay it, then follow it in a thread."""
-        self._log.start()
-        return self
-
-    def stop(self) -> None:
-        self._log.stop()
-
-    def __enter__(self) -> RegistryStore:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _apply_record(self, key: bytes | None, value: bytes | None) -> None:
         if key is None:
