@@ -1,5 +1,6 @@
-"""Registry: cơ quan, thủ tục, chuỗi liên thông, đăng ký nhận sự kiện, lịch làm việc và
-vòng đời hồ sơ. Phần thuần túy (không Kafka); kho trên `hub.registry` dựng trên đây.
+"""Registry: agencies, procedures, linked chains (liên thông), event subscriptions, the
+working calendar and the dossier (hồ sơ) lifecycle. This is the pure part (no Kafka); the
+store on `hub.registry` is built on top of it.
 """
 
 from registry._calendar_overrides import CalendarOverride, DayOff, MakeUpWorkday

@@ -1,7 +1,8 @@
-"""Tệp điều chỉnh lịch theo năm: ngày nghỉ thêm, ngày làm bù (thứ Bảy đi làm).
+"""Per-year calendar overrides: extra days off and make-up Saturdays (làm bù).
 
-Mỗi năm Thủ tướng/Bộ Nội vụ quyết định lịch nghỉ Tết và Quốc khánh, có khi hoán đổi
-ngày làm việc; các tệp `catalog/calendar/<năm>.yaml` ghi lại quyết định đó.
+Each year the Prime Minister / Ministry of Home Affairs (Thủ tướng/Bộ Nội vụ) decide the
+Tết and National Day (Quốc khánh) holidays, sometimes swapping working days; the files
+`catalog/calendar/<year>.yaml` record those decisions.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ class _Model(BaseModel):
 
 
 class DayOff(_Model):
-    """Một ngày nghỉ (hoặc khoảng `date`..`until`, tính cả hai đầu)."""
+    """One day off (or the range `date`..`until`, both ends included)."""
 
     date: dt.date
     until: dt.date | None = None
@@ -32,20 +33,20 @@ class DayOff(_Model):
         return self
 
     def days(self) -> list[dt.date]:
-        """Các ngày trong khoảng nghỉ."""
+        """The days in the range."""
         last = self.until or self.date
         return [self.date + dt.timedelta(days=i) for i in range((last - self.date).days + 1)]
 
 
 class MakeUpWorkday(_Model):
-    """Ngày cuối tuần đi làm bù (làm bù)."""
+    """A weekend day worked to make up for a day off (làm bù)."""
 
     date: dt.date
     name_vi: str = Field(min_length=1)
 
 
 class CalendarOverride(_Model):
-    """Điều chỉnh lịch của một năm, kèm nguồn (số quyết định/thông báo)."""
+    """One year's calendar adjustments, with their source (decision or notice number)."""
 
     year: int = Field(ge=2000, le=2100)
     source: str | None = None
@@ -65,10 +66,10 @@ class CalendarOverride(_Model):
 
     @property
     def off_dates(self) -> dict[dt.date, str]:
-        """Ngày nghỉ -> tên."""
+        """Day off -> name."""
         return {d: item.name_vi for item in self.days_off for d in item.days()}
 
     @property
     def work_dates(self) -> dict[dt.date, str]:
-        """Ngày làm bù -> tên."""
+        """Make-up workday -> name."""
         return {item.date: item.name_vi for item in self.working_days}

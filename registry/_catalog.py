@@ -1,4 +1,4 @@
-"""Danh mục đã kiểm tra: tra cứu cơ quan, thủ tục, đăng ký nhận sự kiện, lịch làm việc."""
+"""The checked catalog: look up agencies, procedures, subscriptions, the working calendar."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ EntryModel = Agency | Procedure | Subscription | CalendarOverride
 
 
 class EntryKind(StrEnum):
-    """Loại mục danh mục; khóa trên `hub.registry` là `<kind>:<id>`."""
+    """Kind of catalog entry; the key on `hub.registry` is `<kind>:<id>`."""
 
     AGENCY = "agency"
     PROCEDURE = "procedure"
@@ -30,7 +30,7 @@ class EntryKind(StrEnum):
 
 @dataclass(frozen=True)
 class Catalog:
-    """Danh mục Thanh Hóa đã qua kiểm tra chéo; chỉ đọc."""
+    """The Thanh Hóa catalog after cross-checks; read-only."""
 
     agencies: Mapping[str, Agency] = field(default_factory=dict)
     procedures: Mapping[str, Procedure] = field(default_factory=dict)
@@ -38,14 +38,14 @@ class Catalog:
     calendar_overrides: Mapping[int, CalendarOverride] = field(default_factory=dict)
 
     def agency(self, agency_id: str) -> Agency:
-        """Cơ quan theo mã; không có thì `RegistryError`."""
+        """The agency with this code; `RegistryError` if there is none."""
         try:
             return self.agencies[agency_id]
         except KeyError:
             raise RegistryError(f"unknown agency {agency_id}") from None
 
     def procedure(self, code: str) -> Procedure:
-        """Thủ tục theo mã quốc gia hoặc mã thủ tục của đơn vị."""
+        """The procedure by national code or agency procedure code (mã thủ tục của đơn vị)."""
         found = self.procedures.get(code)
         if found is None:
             found = next((p for p in self.procedures.values() if p.instance_code == code), None)
@@ -65,12 +65,12 @@ class Catalog:
         return commune.id
 
     def responsible_agency(self, code: str, applicant_commune: str | None = None) -> AgencyId:
-        """Cơ quan giải quyết; thủ tục theo xã cần mã xã/phường của người nộp."""
+        """The handling agency; commune-level procedures need the applicant's commune (xã)."""
         procedure = self.procedure(code)
         return self._resolve(procedure.responsible_agency, applicant_commune, procedure.code)
 
     def chain_agencies(self, code: str, applicant_commune: str | None = None) -> list[AgencyId]:
-        """Cơ quan của từng bước liên thông, theo thứ tự (rỗng nếu không liên thông)."""
+        """The agency of each linked (liên thông) step, in order (empty if not linked)."""
         procedure = self.procedure(code)
         return [self._step_agency(procedure, step, applicant_commune) for step in procedure.chain]
 
@@ -78,15 +78,15 @@ class Catalog:
         return self._resolve(step.agency, commune, f"{procedure.code} step {step.name_vi!r}")
 
     def subscribers_for(self, event_type: str, procedure: str | None = None) -> list[Subscription]:
-        """Các đăng ký nhận loại sự kiện này (lọc theo thủ tục nếu có)."""
+        """The subscriptions to this event type (filtered by procedure if one is given)."""
         return [s for s in self.subscriptions.values() if s.wants(event_type, procedure)]
 
     def calendar(self) -> WorkingCalendar:
-        """Lịch làm việc với các tệp điều chỉnh của danh mục."""
+        """The working calendar with the catalog's override files."""
         return WorkingCalendar(self.calendar_overrides[y] for y in sorted(self.calendar_overrides))
 
     def entries(self) -> dict[tuple[EntryKind, str], BaseModel]:
-        """Mọi mục theo (loại, mã): đầu vào cho `diff` và cho việc ghi `hub.registry`."""
+        """Every entry by (kind, code): the input to `diff` and to writing `hub.registry`."""
         result: dict[tuple[EntryKind, str], BaseModel] = {}
         result.update({(EntryKind.AGENCY, k): v for k, v in self.agencies.items()})
         result.update({(EntryKind.PROCEDURE, k): v for k, v in self.procedures.items()})

@@ -1,4 +1,4 @@
-"""Kiểm tra chéo giữa các mục danh mục: tham chiếu, trùng mã, chuỗi liên thông."""
+"""Cross-checks between catalog entries: references, duplicate codes, linked chains."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ __all__ = ["Located", "check_references"]
 
 @dataclass(frozen=True)
 class Located:
-    """Một mục đã đọc, kèm tệp và nhãn mục để báo lỗi."""
+    """An entry as read, with its file and entry label for error reports."""
 
     file: str
     entry: str
@@ -81,7 +81,7 @@ def _procedure(item: Located, agencies: set[str], procedures: set[str], report: 
 
 
 def _cycles(items: list[Located], report: Report) -> None:
-    """Báo mỗi thủ tục nằm trên một vòng tham chiếu của chuỗi liên thông."""
+    """Report each procedure on a reference cycle of linked (liên thông) chains."""
     graph: dict[str, list[str]] = {}
     where: dict[str, Located] = {}
     for item in items:
@@ -120,7 +120,7 @@ def _subscription(item: Located, agencies: set[str], procedures: set[str], repor
 
 
 def check_references(items: Sequence[Located]) -> list[CatalogIssue]:
-    """Mọi lỗi tham chiếu chéo, theo thứ tự tệp và mục."""
+    """Every cross-reference error, in file and entry order."""
     issues: list[CatalogIssue] = []
 
     def report(item: Located, field: str, message: str) -> None:

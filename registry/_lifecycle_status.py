@@ -1,14 +1,15 @@
-"""Mã trạng thái hồ sơ quốc gia 1–10, từ đồng bộ Cổng DVC quốc gia, và bảng chuyển trạng thái.
+"""National dossier status codes 1–10 (from the Cổng DVC quốc gia sync) and transitions.
 
-Chuyển trạng thái cho phép (nguồn -> đích):
-  1 Mới đăng ký        -> 2 tiếp nhận, 3 không tiếp nhận, 7 rút hồ sơ
-  2 Được tiếp nhận     -> 4 xử lý, 5 yêu cầu bổ sung, 6 yêu cầu nộp phí, 7, 9 (xử lý ngay,
-                          ví dụ khai sinh trong ngày)
-  4 Đang xử lý         -> 4 (chuyển bước/chuyển cơ quan), 5, 6, 7, 8 dừng xử lý, 9
-  5 Yêu cầu bổ sung    -> 4 (đã nhận bổ sung, xử lý tiếp), 7, 8 (không bổ sung)
-  6 Yêu cầu nộp phí    -> 4 (đã nộp, xử lý tiếp), 9 (đã nộp, có kết quả), 7, 8
-  9 Đã xử lý xong      -> 10 đã trả kết quả
-  3, 7, 8, 10 là trạng thái kết thúc. 5 và 6 dừng đồng hồ tính hạn (chờ công dân).
+Allowed transitions (source -> target):
+  1 Mới đăng ký        -> 2 accepted, 3 refused, 7 withdrawn
+  2 Được tiếp nhận     -> 4 processing, 5 supplement requested, 6 payment requested, 7,
+                          9 (processed at once, e.g. same-day birth registration)
+  4 Đang xử lý         -> 4 (next step / another agency), 5, 6, 7, 8 stopped, 9
+  5 Yêu cầu bổ sung    -> 4 (supplement received, processing resumes), 7,
+                          8 (never supplemented)
+  6 Yêu cầu nộp phí    -> 4 (paid, processing resumes), 9 (paid, result ready), 7, 8
+  9 Đã xử lý xong      -> 10 result returned
+  3, 7, 8, 10 are terminal. 5 and 6 stop the deadline clock (waiting on the citizen).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = [
 
 
 class DossierStatus(IntEnum):
-    """Trạng thái hồ sơ theo mã quốc gia."""
+    """Dossier status by its national code."""
 
     NEW = 1
     ACCEPTED = 2
@@ -43,7 +44,7 @@ class DossierStatus(IntEnum):
 
     @property
     def name_vi(self) -> str:
-        """Tên tiếng Việt của trạng thái."""
+        """The status's Vietnamese name."""
         return _NAMES_VI[self]
 
 
@@ -104,13 +105,13 @@ TRANSITIONS: dict[DossierStatus, frozenset[DossierStatus]] = {
     _S.RESULT_RETURNED: frozenset(),
 }
 TERMINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
-"""Trạng thái kết thúc: 3, 7, 8, 10."""
+"""Terminal statuses: 3, 7, 8, 10."""
 PAUSING = frozenset({_S.SUPPLEMENT_REQUESTED, _S.PAYMENT_REQUESTED})
-"""Trạng thái chờ công dân: đồng hồ tính hạn tạm dừng."""
+"""Statuses waiting on the citizen: the deadline clock is paused."""
 
 
 def reachable(source: DossierStatus, target: DossierStatus) -> bool:
-    """Có đường đi (một hay nhiều bước) từ `source` tới `target` không."""
+    """Whether a path (of one or more steps) leads from `source` to `target`."""
     seen = {source}
     queue = deque([source])
     while queue:
@@ -124,10 +125,10 @@ def reachable(source: DossierStatus, target: DossierStatus) -> bool:
 
 
 def national_portal_word(status: int) -> str:
-    """Từ trạng thái trên Cổng DVC quốc gia cho mã 1–10 (`receiving`, `new`, ...)."""
+    """The national portal (Cổng DVC quốc gia) status word for code 1–10 (`receiving`, ...)."""
     return _NATIONAL_WORDS[DossierStatus(status)]
 
 
 def status_from_national_word(word: str) -> int:
-    """Mã trạng thái từ từ của Cổng quốc gia; từ lạ (`interoperating`, `posting`) -> 0."""
+    """Status code for a national portal word; unknown words (`interoperating`, ...) -> 0."""
     return int(_FROM_WORDS.get(word.strip().lower(), 0))

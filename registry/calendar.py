@@ -1,8 +1,9 @@
-"""Lịch làm việc: ngày nghỉ lễ Việt Nam, ngày làm bù, giờ hành chính, tính hạn xử lý.
+"""Working calendar: Vietnamese holidays, make-up days (làm bù), office hours, due times.
 
-Ngày lễ lấy từ thư viện `holidays` (Việt Nam, đã biết Tết và ngày nghỉ bù), cộng các
-tệp điều chỉnh theo năm (ưu tiên cao hơn). Giờ làm việc 07:00–11:30 và 13:30–17:00,
-giờ Asia/Ho_Chi_Minh. Mọi hàm thuần túy; mọi thời điểm phải có múi giờ.
+Holidays come from the `holidays` library (Vietnam; it knows Tết and days off in lieu,
+*nghỉ bù*), plus per-year override files, which take precedence. Office hours are
+07:00–11:30 and 13:30–17:00, Asia/Ho_Chi_Minh time. Every function is pure; every
+datetime must carry a time zone.
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ WORKING_PERIODS: tuple[tuple[time, time], ...] = (
     (time(13, 30), time(17, 0)),
 )
 WORKING_DAY = timedelta(hours=8)
-"""Một ngày làm việc = 8 giờ làm việc."""
+"""One working day = 8 working hours."""
 _MAX_DAYS = 3660
 _WEEKEND_NAMES = {5: "Thứ Bảy", 6: "Chủ nhật"}
 
 Interval = tuple[datetime, datetime]
-"""Khoảng thời gian [bắt đầu, kết thúc), ví dụ thời gian chờ công dân bổ sung."""
+"""A span [start, end), e.g. time spent waiting for the citizen to supplement (bổ sung)."""
 
 
 def _aware(moment: datetime) -> datetime:
@@ -48,7 +49,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 def is_overdue(due: datetime, now: datetime) -> bool:
-    """Quá hạn khi thời điểm hiện tại đã qua hạn xử lý."""
+    """Overdue once the current moment is past the due time (hạn xử lý)."""
     return _aware(now) > _aware(due)
 
 
@@ -82,7 +83,7 @@ def _subtract(segment: Interval, holes: Sequence[Interval]) -> list[Interval]:
 
 
 class WorkingCalendar:
-    """Lịch làm việc của tỉnh: ngày lễ thư viện + điều chỉnh theo năm."""
+    """The province's working calendar: library holidays plus per-year overrides."""
 
     def __init__(
         self,
@@ -111,7 +112,7 @@ class WorkingCalendar:
         return days
 
     def day_off_reason(self, day: date) -> str | None:
-        """Tên ngày nghỉ, hoặc None nếu là ngày làm việc."""
+        """The name of the day off, or None on a working day."""
         if day in self._work:
             return None
         if day in self._off:
@@ -124,11 +125,11 @@ class WorkingCalendar:
         return _WEEKEND_NAMES.get(day.weekday())
 
     def is_working_day(self, day: date) -> bool:
-        """Ngày làm việc: không phải cuối tuần (trừ làm bù), không phải ngày nghỉ."""
+        """A working day: not a weekend (unless a make-up day, làm bù) and not a day off."""
         return self.day_off_reason(day) is None
 
     def next_working_day(self, day: date, *, include: bool = False) -> date:
-        """Ngày làm việc kế tiếp sau `day` (hoặc chính `day` nếu `include`)."""
+        """The next working day after `day` (or `day` itself if `include`)."""
         current = day if include else day + timedelta(days=1)
         for _ in range(_MAX_DAYS):
             if self.is_working_day(current):
@@ -137,7 +138,7 @@ class WorkingCalendar:
         raise CalendarError(f"no working day within {_MAX_DAYS} days of {day}")
 
     def working_periods(self, day: date) -> list[Interval]:
-        """Các ca làm việc trong ngày (rỗng nếu ngày nghỉ)."""
+        """The working periods of the day (empty on a day off)."""
         if not self.is_working_day(day):
             return []
         return [
@@ -146,14 +147,14 @@ class WorkingCalendar:
         ]
 
     def end_of_working_day(self, day: date) -> datetime:
-        """Giờ kết thúc làm việc của ngày làm việc `day`."""
+        """The end of office hours on working day `day`."""
         periods = self.working_periods(day)
         if not periods:
             raise CalendarError(f"{day} is not a working day")
         return periods[-1][1]
 
     def clock_start(self, received: datetime, cutoff: time | None = None) -> datetime:
-        """Thời điểm bắt đầu tính hạn: ngoài giờ (hoặc sau `cutoff`) thì sáng làm việc sau."""
+        """Deadline clock start: out of hours (or after `cutoff`), the next working morning."""
         moment = _aware(received)
         periods = self.working_periods(moment.date())
         if periods:
@@ -174,7 +175,7 @@ class WorkingCalendar:
     def add_working_time(
         self, start: datetime, amount: timedelta, pauses: Iterable[Interval] = ()
     ) -> datetime:
-        """Cộng `amount` giờ làm việc từ `start`, bỏ qua ngày nghỉ và khoảng tạm dừng."""
+        """Add `amount` of working time to `start`, skipping days off and pauses."""
         if amount < timedelta(0):
             raise CalendarError("working time to add must not be negative")
         begin = _aware(start)
@@ -195,7 +196,7 @@ class WorkingCalendar:
     def working_time_between(
         self, start: datetime, end: datetime, pauses: Iterable[Interval] = ()
     ) -> timedelta:
-        """Thời gian làm việc giữa hai thời điểm (âm nếu `end` trước `start`)."""
+        """Working time between two moments (negative if `end` is before `start`)."""
         begin, finish = _aware(start), _aware(end)
         if finish < begin:
             return -self.working_time_between(finish, begin, pauses)
@@ -213,12 +214,12 @@ class WorkingCalendar:
     def due_at(
         self, received: datetime, deadline: Deadline, pauses: Iterable[Interval] = ()
     ) -> datetime:
-        """Hạn xử lý của hồ sơ tiếp nhận lúc `received`, dời theo thời gian chờ công dân.
+        """Due time of a dossier (hồ sơ) received at `received`, moved by citizen waits.
 
-        Ngày làm việc: cộng `amount` x 8 giờ làm việc từ lúc bắt đầu tính (0 = hết giờ
-        làm việc của ngày bắt đầu). Ngày lịch: cuối giờ làm việc của ngày thứ `amount`
-        sau ngày bắt đầu, cộng số ngày đã chờ (làm tròn lên), rơi vào ngày nghỉ thì
-        chuyển sang ngày làm việc kế tiếp.
+        Working days: add `amount` x 8 working hours from the clock start (0 = the end of
+        office hours on the start day). Calendar days: the end of office hours on day
+        `amount` after the start day, plus the days waited (rounded up); a day off moves it
+        to the next working day.
         """
         start = self.clock_start(received, deadline.same_day_cutoff)
         holes = _merge(pauses)
@@ -233,9 +234,9 @@ class WorkingCalendar:
         return self.add_working_time(start, WORKING_DAY * deadline.amount, holes)
 
     def remaining_working_time(self, due: datetime, now: datetime) -> timedelta:
-        """Thời gian làm việc còn lại đến hạn; âm khi đã quá hạn."""
+        """Working time left until the due time; negative once overdue."""
         return self.working_time_between(now, due)
 
     def is_overdue(self, due: datetime, now: datetime) -> bool:
-        """Quá hạn khi `now` đã qua `due`."""
+        """Overdue once `now` is past `due`."""
         return is_overdue(due, now)

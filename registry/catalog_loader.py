@@ -1,8 +1,8 @@
-"""Đọc danh mục YAML từ một thư mục, kiểm tra toàn bộ và báo mọi lỗi cùng lúc.
+"""Read the YAML catalog from a directory, check all of it and report every error at once.
 
-Tệp thường chứa các khóa `agencies`, `procedures`, `subscriptions` (danh sách mục);
-tệp trong thư mục con `calendar/` là điều chỉnh lịch của một năm. Lỗi ở đâu cũng
-được gom vào một `CatalogError` với tệp, mục và trường.
+Ordinary files hold the keys `agencies`, `procedures`, `subscriptions` (lists of entries);
+a file in the `calendar/` subdirectory is one year's calendar override. Errors from
+anywhere are gathered into one `CatalogError` with file, entry and field.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from registry.model import Agency, AgencyLevel, Procedure, Subscription
 __all__ = ["DEFAULT_CATALOG_DIR", "build_catalog", "load_catalog", "merge_file"]
 
 DEFAULT_CATALOG_DIR = Path(__file__).parent / "catalog"
-"""Danh mục Thanh Hóa đi kèm gói."""
+"""The Thanh Hóa catalog shipped with the package."""
 
 _KINDS: dict[str, tuple[type[BaseModel], str]] = {
     "agencies": (Agency, "id"),
@@ -109,9 +109,10 @@ def _with_instance_code(items: list[Located]) -> list[Located]:
 
 
 def build_catalog(items: Iterable[Located], issues: Iterable[CatalogIssue] = ()) -> Catalog:
-    """Kiểm tra chéo và dựng `Catalog`; có lỗi thì `CatalogError` với mọi lỗi.
+    """Cross-check and build the `Catalog`; any errors raise one `CatalogError` with all.
 
-    Mã thủ tục của đơn vị mặc định = mã thủ tục + '.' + mã UBND tỉnh.
+    An agency's procedure code defaults to the procedure code + '.' + the code of the
+    provincial People's Committee (UBND tỉnh).
     """
     located = _with_instance_code(list(items))
     all_issues = [*issues, *check_references(located)]
@@ -132,7 +133,7 @@ def build_catalog(items: Iterable[Located], issues: Iterable[CatalogIssue] = ())
 
 
 def load_catalog(directory: Path | str = DEFAULT_CATALOG_DIR) -> Catalog:
-    """Đọc mọi tệp `*.yaml` dưới `directory` và trả về danh mục đã kiểm tra."""
+    """Read every `*.yaml` file under `directory` and return the checked catalog."""
     root = Path(directory)
     if not root.is_dir():
         raise CatalogError([CatalogIssue(str(root), "-", "-", "not a directory")])

@@ -1,7 +1,7 @@
-"""So sánh hai danh mục: danh sách thay đổi (thêm, sửa, xóa) theo loại và mã mục.
+"""Compare two catalogs: the changes (added, changed, removed) by entry kind and code.
 
-Dùng cho `hub registry diff` (hiển thị) và `hub registry apply` (chỉ ghi phần thay đổi
-lên `hub.registry`; mục bị xóa ghi tombstone).
+Used by `hub registry diff` (to show them) and `hub registry apply` (to write only the
+changes to `hub.registry`; a removed entry is written as a tombstone).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ __all__ = ["Change", "ChangeAction", "diff_catalogs", "entry_key"]
 
 
 class ChangeAction(StrEnum):
-    """Loại thay đổi."""
+    """Kind of change."""
 
     ADDED = "added"
     CHANGED = "changed"
@@ -26,13 +26,13 @@ class ChangeAction(StrEnum):
 
 
 def entry_key(kind: EntryKind, key: str) -> str:
-    """Khóa bản ghi trên topic `hub.registry`: `<loại>:<mã>`."""
+    """The record key on the `hub.registry` topic: `<kind>:<code>`."""
     return f"{kind.value}:{key}"
 
 
 @dataclass(frozen=True)
 class Change:
-    """Một thay đổi; `after` None khi xóa, `before` None khi thêm."""
+    """One change; `after` is None on removal, `before` is None on addition."""
 
     kind: EntryKind
     key: str
@@ -43,7 +43,7 @@ class Change:
 
     @property
     def topic_key(self) -> str:
-        """Khóa bản ghi trên `hub.registry`."""
+        """The record key on `hub.registry`."""
         return entry_key(self.kind, self.key)
 
     def __str__(self) -> str:
@@ -57,7 +57,7 @@ def _dump(model: BaseModel) -> dict[str, Any]:
 
 
 def diff_catalogs(old: Catalog, new: Catalog) -> list[Change]:
-    """Các thay đổi từ `old` sang `new`, sắp theo (loại, mã); rỗng nếu như nhau."""
+    """The changes from `old` to `new`, sorted by (kind, code); empty if they are equal."""
     before, after = old.entries(), new.entries()
     changes: list[Change] = []
     for ident in sorted(before.keys() | after.keys()):

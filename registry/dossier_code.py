@@ -1,7 +1,8 @@
-"""Mã hồ sơ `<mã đơn vị tiếp nhận>-YYMMDD-NNNN` (Thông tư 01/2018/TT-VPCP, Điều 19).
+"""Dossier codes (mã hồ sơ) `<receiving agency>-YYMMDD-NNNN` (Circular 01/2018/TT-VPCP).
 
-NNNN là số thứ tự 4 chữ số theo từng đơn vị tiếp nhận, bắt đầu lại mỗi ngày. Bộ đếm
-duy nhất giữa các tiến trình nằm ở tầng Kafka; ở đây chỉ định dạng và phân tích.
+Per Article 19, NNNN is a 4-digit sequence per receiving agency that restarts every day.
+The counter that is unique across processes lives in the Kafka layer; this module only
+formats and parses.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ __all__ = [
 ]
 
 MAX_SEQUENCE = 9999
-"""Số thứ tự lớn nhất trong một ngày của một đơn vị."""
+"""The largest sequence number of one agency in one day."""
 
 
 @dataclass(frozen=True)
 class ParsedDossierCode:
-    """Các phần của mã hồ sơ."""
+    """The parts of a dossier code."""
 
     agency: AgencyId
     day: date
@@ -35,14 +36,14 @@ class ParsedDossierCode:
 
 
 def dossier_day(moment: datetime) -> date:
-    """Ngày (giờ Việt Nam) dùng trong mã hồ sơ của thời điểm tiếp nhận."""
+    """The day (Vietnam time) of a receipt moment, as used in the dossier code."""
     if moment.tzinfo is None:
         raise MalformedIdentifierError("dossier time needs a time zone")
     return moment.astimezone(VN_TZ).date()
 
 
 def format_dossier_code(agency: str, day: date, seq: int) -> DossierCode:
-    """Tạo mã hồ sơ, ví dụ `000.00.06.H56-231027-0361`."""
+    """Build a dossier code, e.g. `000.00.06.H56-231027-0361`."""
     if not 1 <= seq <= MAX_SEQUENCE:
         raise MalformedIdentifierError(f"sequence {seq} is outside 1..{MAX_SEQUENCE}")
     if not 2000 <= day.year <= 2099:
@@ -51,7 +52,7 @@ def format_dossier_code(agency: str, day: date, seq: int) -> DossierCode:
 
 
 def parse_dossier_code(code: str) -> ParsedDossierCode:
-    """Phân tích mã hồ sơ; sai định dạng hoặc ngày không tồn tại thì lỗi."""
+    """Parse a dossier code; a malformed code or a non-existent date is an error."""
     match = DOSSIER_CODE_RE.fullmatch(code)
     if match is None:
         raise MalformedIdentifierError(f"dossier code {code!r} is not <agency>-YYMMDD-NNNN")

@@ -1,4 +1,4 @@
-"""Lỗi của registry: một gốc `RegistryError`, các lỗi con theo từng loại sự cố."""
+"""Registry errors: one root, `RegistryError`, and a subclass for each kind of failure."""
 
 from __future__ import annotations
 
@@ -16,24 +16,24 @@ __all__ = [
 
 
 class RegistryError(Exception):
-    """Gốc của mọi lỗi trong registry (danh mục, lịch làm việc, vòng đời hồ sơ)."""
+    """Root of every registry error (catalog, working calendar, dossier (hồ sơ) lifecycle)."""
 
 
 class MalformedIdentifierError(RegistryError, ValueError):
-    """Mã định danh sai định dạng (mã đơn vị, mã thủ tục, mã hồ sơ)."""
+    """A malformed identifier: agency code (mã đơn vị), procedure code or dossier code."""
 
 
 class CalendarError(RegistryError, ValueError):
-    """Lịch làm việc không dùng được: giờ không có múi giờ, tệp điều chỉnh sai."""
+    """An unusable working calendar: a datetime without a time zone, a bad override file."""
 
 
 class UnresolvedAgencyError(RegistryError):
-    """Không xác định được cơ quan chịu trách nhiệm cho một thủ tục."""
+    """No agency could be resolved as the one responsible for a procedure."""
 
 
 @dataclass(frozen=True)
 class CatalogIssue:
-    """Một lỗi danh mục: tệp, mục (entry) và trường bị lỗi, kèm thông báo."""
+    """One catalog issue: the file, entry and field at fault, with a message."""
 
     file: str
     entry: str
@@ -45,7 +45,7 @@ class CatalogIssue:
 
 
 class CatalogError(RegistryError):
-    """Danh mục không hợp lệ; mang TẤT CẢ lỗi tìm thấy để báo một lần."""
+    """An invalid catalog; carries EVERY issue found, so all are reported at once."""
 
     def __init__(self, issues: list[CatalogIssue]) -> None:
         self.issues = list(issues)
@@ -54,7 +54,7 @@ class CatalogError(RegistryError):
 
 
 class IllegalTransitionError(RegistryError):
-    """Sự kiện không áp dụng được vào hồ sơ; `reason` là mã ổn định để cách ly (quarantine).
+    """An event that cannot be applied to the dossier; `reason` is a stable code for quarantine.
 
     Reasons: unknown-dossier, already-submitted, wrong-dossier, terminal-status,
     out-of-order, not-allowed, steps-pending, unknown-step, bad-event.

@@ -1,8 +1,8 @@
-"""Mã định danh có kiểu: mã đơn vị, mã thủ tục, mã hồ sơ, và bộ kiểm tra định dạng.
+"""Typed identifiers (agency, procedure and dossier codes) and their format checks.
 
-Định dạng theo Quyết định 20/2020/QĐ-TTg (mã đơn vị `000.00.06.H56`), Cơ sở dữ liệu
-quốc gia về TTHC (`1.001193`) và Thông tư 01/2018/TT-VPCP (mã hồ sơ
-`<mã đơn vị>-YYMMDD-NNNN`).
+Formats follow Decision 20/2020/QĐ-TTg (agency code, *mã đơn vị*, `000.00.06.H56`), the
+national database of administrative procedures (CSDL quốc gia về TTHC, `1.001193`) and
+Circular 01/2018/TT-VPCP (dossier code, *mã hồ sơ*, `<agency code>-YYMMDD-NNNN`).
 """
 
 from __future__ import annotations
@@ -33,15 +33,16 @@ __all__ = [
 ]
 
 AgencyId = NewType("AgencyId", str)
-"""Mã đơn vị, bốn cấp, cấp 1 là chữ + 2 số (H56 = Thanh Hóa, G.. = bộ, ngành)."""
+"""Agency code (mã đơn vị) in four levels; level 1 is a letter + 2 digits
+(H56 = Thanh Hóa, G.. = ministries and sectors, bộ/ngành)."""
 ProcedureCode = NewType("ProcedureCode", str)
-"""Mã thủ tục hành chính quốc gia, ví dụ `1.001193`."""
+"""National administrative procedure code (mã thủ tục hành chính), e.g. `1.001193`."""
 InstanceCode = NewType("InstanceCode", str)
-"""Mã thủ tục của một đơn vị: mã thủ tục + '.' + mã đơn vị."""
+"""An agency's procedure code (mã thủ tục của đơn vị): procedure code + '.' + agency code."""
 DossierCode = NewType("DossierCode", str)
-"""Mã hồ sơ `<mã đơn vị tiếp nhận>-YYMMDD-NNNN`."""
+"""Dossier code (mã hồ sơ) `<receiving agency code>-YYMMDD-NNNN`."""
 SystemId = NewType("SystemId", str)
-"""Mã một hệ thống (không phải cơ quan), ví dụ `citizen-portal`."""
+"""Identifier of a system (not an agency), e.g. `citizen-portal`."""
 
 _AGENCY = r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}"
 _PROCEDURE = r"\d\.\d{6}"
@@ -53,31 +54,31 @@ SYSTEM_ID_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 
 
 def is_agency_id(value: str) -> bool:
-    """Đúng nếu `value` có dạng `NNN.NN.NN.Xnn`."""
+    """True if `value` is shaped `NNN.NN.NN.Xnn`."""
     return AGENCY_ID_RE.fullmatch(value) is not None
 
 
 def is_system_id(value: str) -> bool:
-    """Đúng nếu `value` là mã hệ thống dạng chữ thường, số và gạch nối."""
+    """True if `value` is a system id of lowercase letters, digits and hyphens."""
     return SYSTEM_ID_RE.fullmatch(value) is not None
 
 
 def agency_id(value: str) -> AgencyId:
-    """Kiểm tra và trả về mã đơn vị; sai định dạng thì `MalformedIdentifierError`."""
+    """Check and return an agency code; `MalformedIdentifierError` if it is malformed."""
     if not is_agency_id(value):
         raise MalformedIdentifierError(f"agency id {value!r} is not shaped NNN.NN.NN.H56")
     return AgencyId(value)
 
 
 def procedure_code(value: str) -> ProcedureCode:
-    """Kiểm tra và trả về mã thủ tục quốc gia (`1.001193`)."""
+    """Check and return a national procedure code (`1.001193`)."""
     if PROCEDURE_CODE_RE.fullmatch(value) is None:
         raise MalformedIdentifierError(f"procedure code {value!r} is not shaped N.NNNNNN")
     return ProcedureCode(value)
 
 
 def system_id(value: str) -> SystemId:
-    """Kiểm tra và trả về mã hệ thống."""
+    """Check and return a system id."""
     if not is_system_id(value):
         raise MalformedIdentifierError(
             f"system id {value!r} must be lowercase letters, digits and '-'"
@@ -86,12 +87,12 @@ def system_id(value: str) -> SystemId:
 
 
 def instance_code(procedure: str, agency: str) -> InstanceCode:
-    """Ghép mã thủ tục của đơn vị: `1.001193` + `000.00.00.H56`."""
+    """Build an agency's procedure code: `1.001193` + `000.00.00.H56`."""
     return InstanceCode(f"{procedure_code(procedure)}.{agency_id(agency)}")
 
 
 def split_instance_code(value: str) -> tuple[ProcedureCode, AgencyId]:
-    """Tách mã thủ tục của đơn vị thành (mã thủ tục, mã đơn vị)."""
+    """Split an agency's procedure code into (procedure code, agency code)."""
     match = INSTANCE_CODE_RE.fullmatch(value)
     if match is None:
         raise MalformedIdentifierError(f"instance code {value!r} is not <procedure>.<agency>")

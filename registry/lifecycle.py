@@ -1,12 +1,15 @@
-"""Vòng đời hồ sơ: `apply(state, event)` thuần túy cho bảng theo dõi hồ sơ.
+"""Dossier (hồ sơ) lifecycle: a pure `apply(state, event)` for the dossier tracking table.
 
-Sự kiện vào là `DossierEvent` (hoặc dict cùng trường, qua `DossierEvent.from_mapping`):
-- `submitted`: tạo hồ sơ (trạng thái 1, hoặc 2 nếu tiếp nhận ngay tại quầy); mang thủ tục,
-  cơ quan giải quyết, thời hạn và các cơ quan của chuỗi liên thông.
-- `status`: chuyển sang trạng thái `status` (1–10) theo `TRANSITIONS`.
-- `step_done`: bước liên thông `step_index` xong, bước sau được kích hoạt.
-- `overdue`: đã phát DossierOverdue (ghi cờ để chỉ phát một lần).
-Trùng `event_id` -> trả lại nguyên trạng thái. Sự kiện không hợp lệ -> `IllegalTransitionError`.
+Events come in as `DossierEvent` (or a dict with the same fields, via
+`DossierEvent.from_mapping`):
+- `submitted`: creates the dossier (status 1, or 2 if accepted on the spot at the one-stop
+  counter, *bộ phận một cửa*); carries the procedure, the handling agency, the deadline
+  and the agencies of the linked (liên thông) chain.
+- `status`: moves to status `status` (1–10) as `TRANSITIONS` allows.
+- `step_done`: linked step `step_index` is done, and the next step becomes active.
+- `overdue`: DossierOverdue was emitted (a flag, so that it is emitted only once).
+A duplicate `event_id` returns the state unchanged; an invalid event raises
+`IllegalTransitionError`.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ __all__ = [
 
 
 class EventType(StrEnum):
-    """Loại sự kiện mà bảng theo dõi hiểu."""
+    """The event types the tracking table understands."""
 
     SUBMITTED = "submitted"
     STATUS = "status"
@@ -64,7 +67,7 @@ class EventType(StrEnum):
 
 @dataclass(frozen=True)
 class DossierEvent:
-    """Sự kiện đã giải mã, dạng đơn giản cho `apply`; thời điểm phải có múi giờ."""
+    """A decoded event in the simple shape `apply` takes; `time` must carry a time zone."""
 
     event_id: str
     type: EventType
@@ -81,7 +84,7 @@ class DossierEvent:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> DossierEvent:
-        """Tạo từ dict (bỏ qua khóa lạ); `type` và `steps` được chuẩn hóa."""
+        """Build from a dict (unknown keys ignored); `type` and `steps` are normalized."""
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["type"] = EventType(values["type"])
@@ -96,7 +99,7 @@ class _Model(BaseModel):
 
 
 class TimelineEntry(_Model):
-    """Một dòng quá trình xử lý: ai, lúc nào, trạng thái gì."""
+    """One line of the processing history (quá trình xử lý): who, when, which status."""
 
     event_id: str
     type: EventType
@@ -108,7 +111,7 @@ class TimelineEntry(_Model):
 
 
 class WaitInterval(_Model):
-    """Khoảng chờ công dân (bổ sung, nộp phí); `end` None khi đang chờ."""
+    """A wait on the citizen (supplement, fee payment); `end` is None while still waiting."""
 
     status: DossierStatus
     start: datetime
@@ -116,7 +119,7 @@ class WaitInterval(_Model):
 
 
 class StepProgress(_Model):
-    """Tiến độ một bước liên thông."""
+    """Progress of one linked (liên thông) step."""
 
     index: int
     agency: str
@@ -126,7 +129,7 @@ class StepProgress(_Model):
 
 
 class DossierState(_Model):
-    """Một dòng bảng theo dõi hồ sơ."""
+    """One row of the dossier tracking table."""
 
     code: str
     procedure: str
@@ -144,12 +147,12 @@ class DossierState(_Model):
     overdue_emitted: bool = False
 
     def closed_pauses(self) -> list[Interval]:
-        """Các khoảng chờ đã kết thúc."""
+        """The waits that have ended."""
         return [(w.start, w.end) for w in self.waiting if w.end is not None]
 
     @property
     def is_waiting(self) -> bool:
-        """Đang chờ công dân (đồng hồ dừng)."""
+        """Waiting on the citizen (the deadline clock is stopped)."""
         return bool(self.waiting) and self.waiting[-1].end is None
 
 
@@ -257,7 +260,7 @@ def _step_done(state: DossierState, event: DossierEvent) -> DossierState:
 def apply(
     state: DossierState | None, event: DossierEvent, *, calendar: WorkingCalendar
 ) -> DossierState:
-    """Áp dụng một sự kiện vào hồ sơ; thuần túy, tất định, bỏ qua sự kiện trùng."""
+    """Apply one event to the dossier; pure and deterministic, duplicate events are ignored."""
     if state is None:
         if event.type is not EventType.SUBMITTED:
             _fail("unknown-dossier", f"{event.type} before the dossier was submitted", None, event)
@@ -277,12 +280,12 @@ def apply(
 
 
 def current_step(state: DossierState) -> StepProgress | None:
-    """Bước liên thông đang thực hiện, None nếu không có."""
+    """The linked step in progress, or None."""
     return next((s for s in state.steps if s.state == "active"), None)
 
 
 def effective_due(state: DossierState, calendar: WorkingCalendar, now: datetime) -> datetime | None:
-    """Hạn xử lý tính cả khoảng đang chờ công dân tới `now`."""
+    """The due time, counting an ongoing wait on the citizen up to `now`."""
     if state.received_at is None or state.deadline is None:
         return state.due_at
     pauses = [(w.start, w.end or max(w.start, now)) for w in state.waiting]
@@ -290,12 +293,12 @@ def effective_due(state: DossierState, calendar: WorkingCalendar, now: datetime)
 
 
 def is_dossier_overdue(state: DossierState, calendar: WorkingCalendar, now: datetime) -> bool:
-    """Quá hạn: chưa xử lý xong, không đang chờ công dân, đã qua hạn."""
+    """Overdue: not yet processed, not waiting on the citizen, and past the due time."""
     if state.processed_at or state.finished_at or state.is_waiting or state.due_at is None:
         return False
     return calendar.is_overdue(state.due_at, now)
 
 
 def needs_overdue_event(state: DossierState, calendar: WorkingCalendar, now: datetime) -> bool:
-    """Cần phát DossierOverdue (quá hạn và chưa phát lần nào)."""
+    """Whether DossierOverdue must be emitted (overdue, and not emitted before)."""
     return not state.overdue_emitted and is_dossier_overdue(state, calendar, now)

@@ -1,7 +1,7 @@
-"""Mô hình danh mục: cơ quan, thủ tục (kể cả liên thông), đăng ký nhận sự kiện.
+"""Catalog model: agencies, procedures (linked ones, *liên thông*, included), subscriptions.
 
-Mô hình chỉ kiểm tra từng mục riêng lẻ; tham chiếu chéo giữa các mục do
-`catalog_loader` kiểm tra để báo mọi lỗi cùng lúc.
+The models check each entry on its own; cross-references between entries are left to
+`catalog_loader`, so that every error is reported at once.
 """
 
 from __future__ import annotations
@@ -52,11 +52,11 @@ def _subscriber(value: str) -> str:
 AgencyRef = Annotated[AgencyId, AfterValidator(agency_id)]
 ProcedureRef = Annotated[ProcedureCode, AfterValidator(procedure_code)]
 AccessPattern = Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9.*?_-]+$")]
-"""Mẫu loại sự kiện kiểu glob, ví dụ `vn.gov.thanhhoa.dossier.*`."""
+"""A glob pattern over event types, e.g. `vn.gov.thanhhoa.dossier.*`."""
 
 
 def matches_any(event_type: str, patterns: list[str]) -> bool:
-    """Đúng nếu loại sự kiện khớp một trong các mẫu glob."""
+    """True if the event type matches one of the glob patterns."""
     return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in patterns)
 
 
@@ -65,7 +65,7 @@ class _Model(BaseModel):
 
 
 class AgencyLevel(StrEnum):
-    """Cấp cơ quan: tỉnh, sở/ngành, xã/phường, trung ương."""
+    """Agency level: province (tỉnh), department (sở/ngành), commune (xã/phường), national."""
 
     PROVINCE = "province"
     DEPARTMENT = "department"
@@ -74,7 +74,7 @@ class AgencyLevel(StrEnum):
 
 
 class KeyStatus(StrEnum):
-    """Trạng thái khóa công khai: đang dùng, sắp thay, đã thu hồi."""
+    """Public key status: in use, about to be replaced, revoked."""
 
     ACTIVE = "active"
     RETIRING = "retiring"
@@ -82,7 +82,7 @@ class KeyStatus(StrEnum):
 
 
 class AgencyKey(_Model):
-    """Khóa công khai Ed25519 của cơ quan, dùng để kiểm chữ ký sự kiện."""
+    """An agency's Ed25519 public key, used to verify event signatures."""
 
     key_id: str = Field(min_length=1)
     public_key: str
@@ -106,7 +106,7 @@ class AgencyKey(_Model):
         return self
 
     def usable_at(self, moment: datetime) -> bool:
-        """Khóa có dùng được để kiểm chữ ký tại thời điểm `moment` không."""
+        """Whether the key may verify a signature at `moment`."""
         if self.revoked_at is not None and moment >= self.revoked_at:
             return False
         if moment < self.valid_from:
@@ -115,7 +115,7 @@ class AgencyKey(_Model):
 
 
 class Contact(_Model):
-    """Đầu mối liên hệ của cơ quan."""
+    """An agency's contact point."""
 
     email: str | None = None
     phone: str | None = None
@@ -123,7 +123,7 @@ class Contact(_Model):
 
 
 class Agency(_Model):
-    """Cơ quan, đơn vị tham gia trao đổi (sở, xã/phường, hệ thống trung ương)."""
+    """An agency taking part in the exchange (department, commune, central system)."""
 
     id: AgencyRef
     name_vi: str = Field(min_length=1)
@@ -138,16 +138,16 @@ class Agency(_Model):
     note: str | None = None
 
     def may_emit(self, event_type: str) -> bool:
-        """Quy tắc truy cập: cơ quan có được phát loại sự kiện này không."""
+        """Access rule: whether the agency may emit this event type."""
         return matches_any(event_type, self.allowed_event_types)
 
     def usable_keys(self, moment: datetime) -> list[AgencyKey]:
-        """Các khóa dùng được tại thời điểm `moment`."""
+        """The keys usable at `moment`."""
         return [key for key in self.keys if key.usable_at(moment)]
 
 
 class ProcedureLevel(StrEnum):
-    """Cấp thực hiện thủ tục."""
+    """The level at which a procedure is carried out."""
 
     PROVINCE = "province"
     COMMUNE = "commune"
@@ -155,18 +155,18 @@ class ProcedureLevel(StrEnum):
 
 
 class DeadlineUnit(StrEnum):
-    """Đơn vị thời hạn: ngày làm việc hoặc ngày (lịch)."""
+    """Deadline unit: working days or calendar days."""
 
     WORKING_DAYS = "working_days"
     CALENDAR_DAYS = "calendar_days"
 
 
 class Deadline(_Model):
-    """Thời hạn giải quyết.
+    """Processing deadline (thời hạn giải quyết).
 
-    `amount` 0 ngày làm việc nghĩa là trong ngày; `same_day_cutoff` (ví dụ 15:00) là
-    giờ tiếp nhận muộn nhất để ngày đó còn được tính (khai sinh: sau 15:00 thì sang ngày
-    làm việc tiếp theo).
+    `amount` 0 working days means within the day; `same_day_cutoff` (e.g. 15:00) is the
+    latest receipt time for that day to still count (birth registration, *khai sinh*:
+    after 15:00 it moves to the next working day).
     """
 
     amount: float
@@ -183,13 +183,13 @@ class Deadline(_Model):
 
 
 class ResponsibleRule(StrEnum):
-    """Quy tắc chọn cơ quan giải quyết khi không cố định."""
+    """Rule for choosing the handling agency when it is not fixed."""
 
     BY_APPLICANT_COMMUNE = "by_applicant_commune"
 
 
 class ChainStep(_Model):
-    """Một bước của thủ tục liên thông: cơ quan (hoặc quy tắc) và phần thời hạn."""
+    """One step of a linked procedure (liên thông): an agency (or rule) and its deadline share."""
 
     name_vi: str = Field(min_length=1)
     agency: AgencyRef | None = None
@@ -207,7 +207,7 @@ class ChainStep(_Model):
 
 
 class Procedure(_Model):
-    """Thủ tục hành chính và bản triển khai của tỉnh (mã thủ tục của đơn vị)."""
+    """A procedure (thủ tục hành chính) and its provincial instance (mã thủ tục của đơn vị)."""
 
     code: ProcedureRef
     instance_code: str | None = None
@@ -239,12 +239,12 @@ class Procedure(_Model):
 
     @property
     def is_linked(self) -> bool:
-        """Thủ tục liên thông (có chuỗi bước)."""
+        """A linked procedure (liên thông): one with a chain of steps."""
         return bool(self.chain)
 
 
 class Subscription(_Model):
-    """Đăng ký nhận sự kiện của một cơ quan hoặc hệ thống."""
+    """An agency's or a system's subscription to events."""
 
     id: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$")
     subscriber: Annotated[str, AfterValidator(_subscriber)]
@@ -260,7 +260,7 @@ class Subscription(_Model):
         return self
 
     def wants(self, event_type: str, procedure: str | None) -> bool:
-        """Đăng ký này có nhận sự kiện (loại, thủ tục) không."""
+        """Whether this subscription receives the event (type, procedure)."""
         if not matches_any(event_type, self.event_types):
             return False
         return not self.procedures or procedure in self.procedures

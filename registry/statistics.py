@@ -1,5 +1,5 @@
-"""Thống kê hồ sơ theo cơ quan và thủ tục: số lượng theo trạng thái, tỷ lệ đúng hạn,
-thời gian xử lý trung bình (giờ làm việc, trừ thời gian chờ công dân).
+"""Dossier statistics per agency and procedure: counts by status, on-time rate and
+average processing time (in working hours, excluding time spent waiting on the citizen).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ _HOUR = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class DossierSummary:
-    """Tóm tắt một hồ sơ cho thống kê."""
+    """One dossier, summarized for the statistics."""
 
     code: str
     agency: str
@@ -33,7 +33,7 @@ class DossierSummary:
 
 @dataclass
 class GroupStats:
-    """Thống kê của một cặp (cơ quan, thủ tục)."""
+    """Statistics of one (agency, procedure) pair."""
 
     agency: str
     procedure: str
@@ -46,17 +46,17 @@ class GroupStats:
 
     @property
     def on_time_rate(self) -> float | None:
-        """Tỷ lệ hồ sơ xử lý xong đúng hạn (None nếu chưa có hồ sơ xong)."""
+        """Share of processed dossiers done on time (None while none is processed)."""
         return self.on_time / self.processed if self.processed else None
 
     @property
     def average_processing_hours(self) -> float | None:
-        """Thời gian xử lý trung bình, giờ làm việc."""
+        """Average processing time, in working hours."""
         return sum(self.hours_samples) / len(self.hours_samples) if self.hours_samples else None
 
 
 def summarize(state: DossierState, calendar: WorkingCalendar, now: datetime) -> DossierSummary:
-    """Tóm tắt hồ sơ: đúng hạn khi có kết quả (trạng thái 9) không muộn hơn hạn."""
+    """Summarize a dossier; on time means its result (status 9) came by the due time."""
     on_time: bool | None = None
     hours: float | None = None
     if state.processed_at is not None and state.received_at is not None:
@@ -78,7 +78,7 @@ def summarize(state: DossierState, calendar: WorkingCalendar, now: datetime) -> 
 
 
 def aggregate(summaries: Iterable[DossierSummary]) -> list[GroupStats]:
-    """Gom theo (cơ quan, thủ tục), sắp theo khóa."""
+    """Group by (agency, procedure), sorted by that key."""
     groups: dict[tuple[str, str], GroupStats] = defaultdict(lambda: GroupStats("", ""))
     for item in summaries:
         stats = groups[(item.agency, item.procedure)]

@@ -1,4 +1,4 @@
-"""Chung cho kiểm thử registry: lịch thật của danh mục và lịch có ngày làm bù thử nghiệm."""
+"""Registry fixtures: the catalog's real calendar, and one with a test make-up day (làm bù)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ DATA = Path(__file__).parent / "data"
 
 
 def vn(text: str) -> datetime:
-    """Thời điểm giờ Việt Nam từ `YYYY-MM-DD HH:MM`."""
+    """A Vietnam-time datetime from `YYYY-MM-DD HH:MM`."""
     return datetime.fromisoformat(text).replace(tzinfo=VN_TZ)
 
 

@@ -1,4 +1,4 @@
-"""Lịch làm việc: ngày nghỉ, giờ làm việc, hạn xử lý, tạm dừng khi chờ công dân."""
+"""Working calendar: days off, office hours, due times, pauses while waiting on the citizen."""
 
 from __future__ import annotations
 
@@ -19,18 +19,18 @@ BIRTH = Deadline(amount=0, unit=WD, same_day_cutoff=time(15, 0))
 @pytest.mark.parametrize(
     ("day", "working"),
     [
-        ("2026-03-10", True),  # thứ Ba thường
-        ("2026-03-07", False),  # thứ Bảy
-        ("2026-03-08", False),  # Chủ nhật
-        ("2026-01-01", False),  # Tết Dương lịch
-        ("2026-02-13", True),  # thứ Sáu trước Tết
+        ("2026-03-10", True),  # an ordinary Tuesday
+        ("2026-03-07", False),  # Saturday
+        ("2026-03-08", False),  # Sunday
+        ("2026-01-01", False),  # New Year's Day (Tết Dương lịch)
+        ("2026-02-13", True),  # the Friday before Tết
         *[(f"2026-02-{d}", False) for d in range(14, 23)],  # Tết 14–22/02/2026
         ("2026-02-23", True),
-        ("2026-04-27", False),  # Giỗ Tổ Hùng Vương nghỉ bù (26/4 là Chủ nhật)
+        ("2026-04-27", False),  # Giỗ Tổ Hùng Vương, day off in lieu (26/4 is a Sunday)
         ("2026-04-30", False),
         ("2026-05-01", False),
-        ("2026-08-22", True),  # thứ Bảy làm bù theo thư viện holidays
-        ("2026-08-31", False),  # nghỉ thay cho 22/8
+        ("2026-08-22", True),  # make-up Saturday (làm bù) from the holidays library
+        ("2026-08-31", False),  # day off in exchange for 22/8
         ("2026-09-01", False),
         ("2026-09-02", False),
     ],
@@ -58,14 +58,14 @@ def test_test_override_makeup_saturday(makeup_calendar: WorkingCalendar) -> None
         ("2026-03-10 06:30", None, "2026-03-10 07:00"),
         ("2026-03-10 07:00", None, "2026-03-10 07:00"),
         ("2026-03-10 09:15", None, "2026-03-10 09:15"),
-        ("2026-03-10 11:30", None, "2026-03-10 13:30"),  # nghỉ trưa
+        ("2026-03-10 11:30", None, "2026-03-10 13:30"),  # lunch break
         ("2026-03-10 12:10", None, "2026-03-10 13:30"),
         ("2026-03-10 16:59", None, "2026-03-10 16:59"),
-        ("2026-03-10 17:00", None, "2026-03-11 07:00"),  # ngoài giờ: sáng hôm sau
-        ("2026-03-10 15:30", time(15, 0), "2026-03-11 07:00"),  # sau giờ chốt
-        ("2026-03-13 18:00", None, "2026-03-16 07:00"),  # tối thứ Sáu -> thứ Hai
-        ("2026-03-07 10:00", None, "2026-03-09 07:00"),  # thứ Bảy
-        ("2026-02-13 17:30", None, "2026-02-23 07:00"),  # trước Tết -> sau Tết
+        ("2026-03-10 17:00", None, "2026-03-11 07:00"),  # out of hours: next morning
+        ("2026-03-10 15:30", time(15, 0), "2026-03-11 07:00"),  # after the cutoff
+        ("2026-03-13 18:00", None, "2026-03-16 07:00"),  # Friday evening -> Monday
+        ("2026-03-07 10:00", None, "2026-03-09 07:00"),  # Saturday
+        ("2026-02-13 17:30", None, "2026-02-23 07:00"),  # before Tết -> after Tết
     ],
 )
 def test_clock_start(
@@ -82,18 +82,18 @@ def test_clock_start(
         ("2026-03-10 12:00", Deadline(amount=1), "2026-03-11 11:30"),
         ("2026-03-07 10:00", Deadline(amount=1), "2026-03-09 17:00"),
         ("2026-03-10 09:00", Deadline(amount=0.5), "2026-03-10 15:00"),
-        # Tết 2026: 12/02 còn 5 giờ, 13/02 8 giờ, nghỉ 14–22/02, 23/02 8 giờ, 24/02 3 giờ
+        # Tết 2026: 5 h left on 12/02, 8 h on 13/02, off 14–22/02, 8 h on 23/02, 3 h on 24/02
         ("2026-02-12 10:00", Deadline(amount=3), "2026-02-24 10:00"),
         ("2026-02-13 16:00", Deadline(amount=10), "2026-03-06 16:00"),
-        # Khai sinh: trong ngày, sau 15:00 sang ngày làm việc tiếp theo
+        # Birth registration (khai sinh): same day; after 15:00, the next working day
         ("2026-03-10 14:00", BIRTH, "2026-03-10 17:00"),
         ("2026-03-10 15:30", BIRTH, "2026-03-11 17:00"),
         ("2026-02-13 16:00", BIRTH, "2026-02-23 17:00"),
-        # Ngày lịch: cuối giờ làm việc của ngày cuối; rơi vào ngày nghỉ thì lùi sang sau
+        # Calendar days: end of office hours on the last day; a day off pushes it later
         ("2026-03-09 10:00", Deadline(amount=15, unit=CD), "2026-03-24 17:00"),
         ("2026-03-06 10:00", Deadline(amount=15, unit=CD), "2026-03-23 17:00"),
         ("2026-04-10 10:00", Deadline(amount=17, unit=CD), "2026-04-28 17:00"),
-        # Thứ Bảy làm bù 22/8/2026 (thư viện holidays)
+        # Make-up Saturday (làm bù) 22/8/2026, from the holidays library
         ("2026-08-21 10:00", Deadline(amount=1), "2026-08-22 10:00"),
     ],
 )
@@ -131,13 +131,13 @@ def test_due_at_with_makeup_saturday(
         ([("2026-03-11 07:00", "2026-03-11 17:00")], "2026-03-16 09:00"),
         ([("2026-03-11 10:00", "2026-03-11 15:00")], "2026-03-13 14:00"),
         ([("2026-03-13 08:00", "2026-03-16 08:00")], "2026-03-16 09:00"),
-        # chồng lấn được gộp, khoảng ngoài giờ không tính
+        # overlaps are merged; spans out of office hours do not count
         (
             [("2026-03-11 07:00", "2026-03-11 12:00"), ("2026-03-11 11:00", "2026-03-11 17:00")],
             "2026-03-16 09:00",
         ),
         ([("2026-03-11 18:00", "2026-03-12 06:00")], "2026-03-13 09:00"),
-        ([("2026-03-09 07:00", "2026-03-09 17:00")], "2026-03-13 09:00"),  # trước khi nhận
+        ([("2026-03-09 07:00", "2026-03-09 17:00")], "2026-03-13 09:00"),  # before receipt
     ],
 )
 def test_pauses_move_due_back(
@@ -149,7 +149,7 @@ def test_pauses_move_due_back(
 
 def test_calendar_day_pause_adds_whole_days(calendar: WorkingCalendar) -> None:
     deadline = Deadline(amount=15, unit=CD)
-    pause = [(vn("2026-03-10 09:00"), vn("2026-03-11 10:00"))]  # hơn 1 ngày -> 2 ngày
+    pause = [(vn("2026-03-10 09:00"), vn("2026-03-11 10:00"))]  # just over 1 day -> 2 days
     assert calendar.due_at(vn("2026-03-09 10:00"), deadline, pause) == vn("2026-03-26 17:00")
 
 
@@ -159,7 +159,7 @@ def test_calendar_day_pause_adds_whole_days(calendar: WorkingCalendar) -> None:
         ("2026-02-13 17:00", "2026-02-12 16:00", timedelta(hours=9), False),
         ("2026-02-13 17:00", "2026-02-13 17:00", timedelta(0), False),
         ("2026-02-13 17:00", "2026-02-23 08:00", -timedelta(hours=1), True),
-        ("2026-03-10 11:30", "2026-03-10 13:00", timedelta(0), True),  # quá hạn trong giờ nghỉ trưa
+        ("2026-03-10 11:30", "2026-03-10 13:00", timedelta(0), True),  # overdue at lunch
     ],
 )
 def test_remaining_and_overdue(

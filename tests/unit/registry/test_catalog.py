@@ -1,4 +1,4 @@
-"""Danh mục Thanh Hóa: nạp sạch, đủ nội dung, tra cứu; lỗi được báo hết một lần."""
+"""Thanh Hóa catalog: loads cleanly, is complete, answers lookups; all errors reported at once."""
 
 from __future__ import annotations
 
@@ -243,7 +243,7 @@ def _proc(code: str, *refs: str) -> str:
 @pytest.mark.parametrize(
     ("procs", "on_cycle"),
     [
-        ([("1.000001", "1.000001")], {"1.000001"}),  # tự tham chiếu
+        ([("1.000001", "1.000001")], {"1.000001"}),  # refers to itself
         (
             [("1.000001", "1.000002"), ("1.000002", "1.000003"), ("1.000003", "1.000002")],
             {"1.000002", "1.000003"},

@@ -1,4 +1,4 @@
-"""So sánh danh mục: chỉ phần thay đổi được ghi lên `hub.registry`."""
+"""Catalog diff: only the changes are written to `hub.registry`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Mã định danh và mã hồ sơ: định dạng, phân tích."""
+"""Identifiers and dossier codes (mã hồ sơ): formatting and parsing."""
 
 from __future__ import annotations
 
@@ -82,8 +82,8 @@ def test_dossier_sequence_range(seq: int) -> None:
 @pytest.mark.parametrize(
     "code",
     [
-        "000.00.06.H56-231327-0001",  # tháng 13
-        "000.00.06.H56-230230-0001",  # 30/02
+        "000.00.06.H56-231327-0001",  # month 13
+        "000.00.06.H56-230230-0001",  # 30 February
         "000.00.06.H56-231027-0000",
         "000.00.06.H56-231027-361",
         "000.00.06-231027-0361",

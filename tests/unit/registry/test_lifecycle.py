@@ -1,4 +1,4 @@
-"""Vòng đời hồ sơ: bảng chuyển trạng thái, sự kiện trùng, sai thứ tự, liên thông, quá hạn."""
+"""Dossier lifecycle: transitions, duplicate and out-of-order events, linked steps, overdue."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def test_happy_path_with_supplement(calendar: WorkingCalendar) -> None:
     assert state.status is DossierStatus.RESULT_RETURNED
     assert [int(e.status) for e in state.timeline] == [1, 2, 4, 5, 4, 9, 10]
     assert state.received_at == vn("2026-03-10 09:00")
-    assert state.due_at == vn("2026-03-16 09:00")  # 3 ngày + 8 giờ chờ bổ sung
+    assert state.due_at == vn("2026-03-16 09:00")  # 3 days + 8 h waiting for a supplement
     assert state.processed_at == vn("2026-03-16 08:00")
     assert state.finished_at == vn("2026-03-16 10:00")
     assert len(state.waiting) == 1
@@ -149,11 +149,11 @@ def test_duplicate_event_is_ignored(calendar: WorkingCalendar) -> None:
     [
         ([], ("status", 2), "unknown-dossier"),
         ([2], ("submitted", None), "already-submitted"),
-        ([], ("status", 9), "out-of-order"),  # kết quả trước khi tiếp nhận
+        ([], ("status", 9), "out-of-order"),  # result before acceptance
         ([2, 4, 9, 10], ("status", 4), "terminal-status"),
         ([3], ("status", 2), "terminal-status"),
         ([2], ("status", 2), "not-allowed"),
-        ([2, 4], ("status", 2), "out-of-order"),  # tiếp nhận đến muộn sau khi đã xử lý
+        ([2, 4], ("status", 2), "out-of-order"),  # acceptance arriving after processing began
         ([2, 4], ("status", 11), "bad-event"),
         ([2, 4, 9], ("status", 5), "out-of-order"),
         ([2, 5], ("step_done", None), "unknown-step"),

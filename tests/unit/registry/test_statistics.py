@@ -1,4 +1,4 @@
-"""Thống kê theo cơ quan và thủ tục."""
+"""Statistics per agency and procedure."""
 
 from __future__ import annotations
 
