@@ -143,26 +143,30 @@ def running_api(base: HubSettings, directory: Path, **api: Any) -> Iterator[Runn
         with RegistryStore(settings) as registry:
             registry.apply(_with_key(load_catalog(), info))
         codec = EventCodec(store)
-        app = create_app(settings)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                app, host="127.0.0.1", port=settings.api.port, log_level="warning", lifespan="on"
-            )
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 60
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the API did not start")
-            time.sleep(0.05)
-        try:
+        with serve(create_app(settings), settings.api.port):
             yield RunningApi(
                 f"http://127.0.0.1:{settings.api.port}", settings, topics, signer, codec
             )
-        finally:
-            server.should_exit = True
-            thread.join(timeout=15)
+
+
+@contextmanager
+def serve(app: Any, port: int) -> Iterator[None]:
+    """Run ``app`` under uvicorn on 127.0.0.1:``port`` (lifespan on) until the block ends."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the API did not start")
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
 
 
 def produce_state(settings: HubSettings, state: DossierState) -> None:
@@ -208,6 +212,7 @@ def signed_envelope(
     record: str = "DossierSubmitted",
     ce_type: str = "vn.gov.thanhhoa.dossier.submitted",
     json_data: bool = False,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A POST /v1/events body signed by the test agency key (as the agency's system would)."""
     import base64
@@ -216,7 +221,7 @@ def signed_envelope(
     from schemas.examples import example_data
     from security import sign_event
 
-    data = {**example_data(record), "dossier_code": dossier}
+    data = {**example_data(record), "dossier_code": dossier, **(extra or {})}
     event = CloudEvent(ce_type, AGENCY, dossier, data, id=str(uuid.uuid4()))
     message = api.codec.encode(event)
     body: dict[str, Any] = {
