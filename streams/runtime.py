@@ -43,6 +43,7 @@ class HubRuntime:
         self.ensure_topics()
         self.schemas.start()
         self.registry.start()
+        self.ensure_inboxes()
         self._codec = EventCodec(self.schemas)
         security = self.settings.security
         self._verifier = Verifier(
@@ -119,6 +120,16 @@ class HubRuntime:
         ]
         self._create(new)
         self._known_topics.update(topics)
+
+    def ensure_inboxes(self) -> None:
+        """An inbox for every registered agency and subscribing system, so that a newly
+        onboarded department's connector finds its inbox before the first dossier."""
+        catalog = self.registry.catalog()
+        owners = {*catalog.agencies, *(s.subscriber for s in catalog.subscriptions.values())}
+        streams = self.settings.streams
+        names = sorted(self.names.inbox(owner) for owner in owners)
+        self._create([NewTopic(n, streams.partitions, streams.replication_factor) for n in names])
+        self._known_topics.update(names)
 
     def ensure_inbox(self, agency_or_system: str) -> str:
         """The inbox topic of an agency or system, created on first use."""
