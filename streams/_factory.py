@@ -14,8 +14,6 @@ AGENT_MODULES = [
     "streams.route",
     "streams.track",
     "streams.audit",
-    "streams.notify",
-    "streams.support",
 ]
 """Explicit autodiscovery list: every module that defines agents, tables or timers."""
 
