@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 
-.PHONY: help setup browser run test lint typecheck imports test-unit test-integration kafka-start kafka-stop kafka-status clean
+
+.PHONY: help setup browser helm-check run test lint typecheck imports test-unit test-integration kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make run    - set up, start local Kafka and the hub"
@@ -47,7 +48,11 @@ test-unit: $(STAMP)
 test-integration: setup
 	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
-test: setup lint typecheck imports
+# The chart with the real helm (built once from source through the Go module proxy).
+helm-check: $(STAMP)
+	deploy/helm/check.sh
+
+test: setup lint typecheck imports helm-check
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 kafka-start: setup
