@@ -285,7 +285,7 @@ def test_outage_ends_with_every_message_delivered_once_in_order(pipe: Pipeline) 
         wait_until(lambda: len(peer.accepted()) == 6)
         peer.stop()
         pipe.publish_inbox(events[6:])
-        time.sleep(6.0)  # a bounded outage
+        time.sleep(60.0)  # a one-minute outage (issue 6's done-when), the connector waiting
         peer.start()
         drain = wait_until(lambda: len(peer.accepted()) == 20, 25, "drain after outage")
         print(f"drained 14 queued events {drain:.2f}s after the peer came back")
