@@ -130,7 +130,7 @@ def test_linked_procedure_moves_from_agency_to_agency(pipeline: Pipeline) -> Non
     assert [s["agency"] for s in state["steps"]] == [HAC_THANH, POLICE, SOCIAL_INSURANCE]
     routed = [
         r
-        for r in pipeline.records_for(pipeline.names.events("dossier"), code, 10)
+        for r in pipeline.records_for(pipeline.names.events("dossier"), code, 9)
         if dict(r.headers)["ce_type"].endswith(b"routed")
     ]
     decoded = [pipeline.codec.decode(r).data for r in routed]
