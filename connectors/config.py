@@ -90,7 +90,20 @@ class RestTarget(_Strict):
     timeout_s: float = Field(default=10.0, gt=0)
 
 
-Target = Annotated[SoapTarget | RestTarget, Field(discriminator="kind")]
+class SmtpTarget(_Strict):
+    """An SMTP server (e-mail notifications); the request maps ``to``, ``subject``, ``body``."""
+
+    kind: Literal["smtp"]
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    username: str | None = None
+    password_env: str | None = None
+    starttls: bool = False
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
+Target = Annotated[SoapTarget | RestTarget | SmtpTarget, Field(discriminator="kind")]
 
 
 class Retry(_Strict):

@@ -21,8 +21,9 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from connectors._rest import RestClient
+from connectors._smtp import SmtpClient
 from connectors._soap import SoapClient
-from connectors.config import ConnectorConfig, EventRule, RestTarget, SoapTarget, secret
+from connectors.config import ConnectorConfig, EventRule, RestTarget, SmtpTarget, SoapTarget, secret
 from connectors.dedupe import DeliveryLedger, LedgerState, StateLog, state_topic
 from connectors.delivery import DeliveryPolicy
 from connectors.errors import (
@@ -76,8 +77,10 @@ class _Rest:
         self.client.close()
 
 
-def open_target(target: SoapTarget | RestTarget) -> Target:
+def open_target(target: SoapTarget | RestTarget | SmtpTarget) -> Target:
     """The adapter for a configured target (secrets read from the environment)."""
+    if isinstance(target, SmtpTarget):
+        return SmtpClient(target)
     return _Soap(target) if isinstance(target, SoapTarget) else _Rest(target)
 
 

@@ -22,7 +22,7 @@ from hub_api.auth import AuthContext, CredentialStore, LookupTokens
 from hub_api.errors import PayloadTooLargeError, install_handlers, response_for
 from hub_api.metrics import ApiMetrics
 from hub_api.ratelimit import TokenBuckets
-from hub_api.routers import citizen, dossiers, events, operations, registry
+from hub_api.routers import citizen, dossiers, events, operations, registry, support
 from hub_api.routers.schema_registry import STATE_ATTRIBUTE, attach_schema_registry
 from hub_api.services import Services, start_services
 from hub_settings import HubSettings, load_settings
@@ -164,7 +164,7 @@ def create_app(
     install_handlers(app)
     app.middleware("http")(metrics.middleware)
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
-    for module in (events, dossiers, registry, operations, citizen):
+    for module in (events, dossiers, support, registry, operations, citizen):
         app.include_router(module.router)
     app.mount("/citizen/static", StaticFiles(directory=citizen.STATIC_DIR), name="citizen-static")
     # The schema registry wraps the lifespan above, so its store runs first.

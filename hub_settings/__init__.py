@@ -12,6 +12,7 @@ from hub_settings._settings import (
     LocalKafkaSettings,
     SecuritySettings,
     StreamsSettings,
+    SupportSettings,
     load_settings,
 )
 
@@ -22,6 +23,7 @@ __all__ = [
     "LocalKafkaSettings",
     "SecuritySettings",
     "StreamsSettings",
+    "SupportSettings",
     "aiokafka_security_config",
     "kafka_python_config",
     "load_settings",

@@ -127,6 +127,23 @@ class StreamsSettings(BaseSettings):
     overdue_scan_interval_s: float = 30.0
 
 
+class SupportSettings(BaseSettings):
+    """Citizen support requests and notifications (``HUB_SUPPORT_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_SUPPORT_", extra="ignore")
+
+    helpdesk_agency: str = "000.00.14.H56"
+    """Who answers requests about no (or an unknown) dossier or procedure."""
+    response_working_days: float = Field(default=5.0, gt=0)
+    """Response deadline of a support request, in working days from its assignment."""
+    max_question_chars: int = Field(default=2000, ge=1)
+    reminder_lead_working_days: float = Field(default=1.0, ge=0)
+    """Remind the applicant this many working days before a supplement or payment is due."""
+    submit_rate_per_s: float = Field(default=0.2, gt=0)
+    """Support requests per second one client address may sustain."""
+    submit_burst: int = Field(default=5, ge=1)
+
+
 class ApiSettings(BaseSettings):
     """The HTTP API (``HUB_API_*``)."""
 
@@ -169,6 +186,7 @@ class HubSettings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     streams: StreamsSettings = Field(default_factory=StreamsSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    support: SupportSettings = Field(default_factory=SupportSettings)
 
     @property
     def bootstrap(self) -> str:

@@ -69,6 +69,12 @@ EVENT_TYPES: Final = (
     EventType("PaymentCompleted", "payment", "completed"),
     EventType("PaymentFailed", "payment", "failed"),
     EventType("DocumentAttached", "document", "attached"),
+    EventType("SupportRequested", "support", "requested"),
+    EventType("SupportAssigned", "support", "assigned"),
+    EventType("SupportAnswered", "support", "answered"),
+    EventType("SupportClosed", "support", "closed"),
+    EventType("SupportOverdue", "support", "overdue"),
+    EventType("Notification", "support", "notification"),
 )
 
 _PRIMITIVES: Final = frozenset(

@@ -16,6 +16,8 @@ COMMUNE = "000.17.22.H56"
 JUSTICE = "000.00.06.H56"
 DOSSIER = "000.17.22.H56-250715-0001"
 PROCEDURE = "1.001193.000.00.00.H56"
+HELPDESK = "000.00.14.H56"
+SUPPORT = "HT-250715-1f2e3d4c"
 _AT = datetime(2025, 7, 15, 2, 30, tzinfo=UTC)
 
 
@@ -165,8 +167,74 @@ def example_data(record: str) -> dict[str, Any]:
             "attached_at": _AT,
             "actor": None,
         },
+        **_support_examples(),
     }
     return examples[record]
+
+
+def _support_examples() -> dict[str, dict[str, Any]]:
+    """Hỗ trợ, phản ánh kiến nghị and notifications (citizen support)."""
+    ref = {"request_id": SUPPORT}
+    return {
+        "SupportRequested": {
+            **ref,
+            "kind": "question",
+            "question": "Hồ sơ khai sinh của con tôi đã quá hạn, khi nào tôi nhận được kết quả?",
+            "channel": "web",
+            "dossier_code": DOSSIER,
+            "procedure_code": None,
+            "contact_name": "Lê Thị Hồng",
+            "contact_phone": "0912345678",
+            "contact_email": "hong.le@example.vn",
+            "preferred_channel": "email",
+            "language": "vi",
+            "requested_at": _AT,
+            "note": None,
+        },
+        "SupportAssigned": {
+            **ref,
+            "agency_id": COMMUNE,
+            "dossier_code": DOSSIER,
+            "procedure_code": PROCEDURE,
+            "assigned_at": _AT,
+            "respond_by": _AT + timedelta(days=7),
+            "reason": "dossier",
+            "note": None,
+        },
+        "SupportAnswered": {
+            **ref,
+            "agency_id": COMMUNE,
+            "answer": "Hồ sơ đang chờ ký, kết quả trả trong ngày mai.",
+            "answered_at": _AT + timedelta(hours=3),
+            "actor": "canbo.hotich",
+        },
+        "SupportClosed": {
+            **ref,
+            "agency_id": COMMUNE,
+            "closed_at": _AT + timedelta(hours=4),
+            "reason": "answered",
+            "actor": None,
+        },
+        "SupportOverdue": {
+            **ref,
+            "agency_id": HELPDESK,
+            "respond_by": _AT,
+            "detected_at": _AT + timedelta(days=1),
+            "overdue_working_days": 1,
+        },
+        "Notification": {
+            "kind": "supplement_reminder",
+            "channel": "sms",
+            "recipient": "0912345678",
+            "language": "vi",
+            "title": "Nhắc hạn bổ sung hồ sơ",
+            "body": f"Hồ sơ {DOSSIER}: hạn bổ sung giấy tờ là 17:00 ngày 20/07/2025.",
+            "dossier_code": DOSSIER,
+            "support_request_id": None,
+            "source_event_id": "7d3f0c7e-5a9b-4c1e-9f00-3c1f2b7a9e10",
+            "created_at": _AT,
+        },
+    }
 
 
 def example_event(event_type: EventType | str = EVENT_TYPES[0]) -> CloudEvent:

@@ -14,6 +14,8 @@ AGENT_MODULES = [
     "streams.route",
     "streams.track",
     "streams.audit",
+    "streams.notify",
+    "streams.support",
 ]
 """Explicit autodiscovery list: every module that defines agents, tables or timers."""
 

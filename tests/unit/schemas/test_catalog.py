@@ -17,6 +17,8 @@ ISSUE_RECORDS = {
     "DossierSubmitted", "DossierAccepted", "DossierRejected", "DossierStatusChanged",
     "SupplementRequested", "SupplementReceived", "DossierRouted", "DossierOverdue",
     "ResultIssued", "PaymentRequested", "PaymentCompleted", "PaymentFailed", "DocumentAttached",
+    "SupportRequested", "SupportAssigned", "SupportAnswered", "SupportClosed", "SupportOverdue",
+    "Notification",
 }  # fmt: skip
 CE_HEADER_WORDS = {"specversion", "ce_id", "ce_source", "ce_type", "ce_time", "datacontenttype"}
 
