@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -32,7 +32,8 @@ def _hub(pipeline: Pipeline, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_replay_after_registering_the_missing_key(pipeline: Pipeline) -> None:
-    private, info = generate_key_pair(HAC_THANH, now=datetime.now(UTC))
+    # valid from a minute ago: ce_time has millisecond precision, valid_from microseconds
+    private, info = generate_key_pair(HAC_THANH, now=datetime.now(UTC) - timedelta(minutes=1))
     new_key = FileSigner(private, HAC_THANH, key_id_for(HAC_THANH, info.public_key))
     code = dossier_code(HAC_THANH)
     event = dossier_event("DossierSubmitted", HAC_THANH, code, receiving_agency_id=HAC_THANH)
