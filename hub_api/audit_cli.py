@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
-from collections.abc import Iterator
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from kafka import KafkaConsumer, TopicPartition
 
 from hub_api._cli_common import registry_store, say
 from hub_settings import HubSettings, load_settings
 from registry.store import RegistryKeys
-from schemas.topics import TopicNames
 from streams.audit_chain import ChainReport, verify_chain
-
-
-def read_audit(settings: HubSettings) -> Iterator[dict[str, Any]]:
-    """Every record of the audit topic, from the beginning to its current end."""
-    partition = TopicPartition(TopicNames(settings.topic_prefix).audit, 0)
-    consumer = KafkaConsumer(**settings.kafka_client_config(), enable_auto_commit=False)
-    try:
-        consumer.assign([partition])
-        end = consumer.end_offsets([partition])[partition]
-        consumer.seek_to_beginning(partition)
-        while consumer.position(partition) < end:
-            for records in consumer.poll(timeout_ms=1000).values():
-                for record in records:
-                    yield json.loads(record.value)
-    finally:
-        consumer.close()
+from streams.audit_log import read_audit
 
 
 def checkpoint_verifier(keys: RegistryKeys, hub_agency: str) -> Any:

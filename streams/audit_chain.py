@@ -182,3 +182,57 @@ def _check_checkpoint(
         return f"checkpoint at entry {seq} has an invalid signature"
     report.checkpoints += 1
     return None
+
+
+def entry_key(entry: Entry) -> str:
+    """What identifies one audit entry: the hash of its canonical form. A redelivered
+    entries-topic record has the same key; a message audited twice (with a new time) does not."""
+    return hashlib.sha256(canonical_json(entry)).hexdigest()
+
+
+@dataclass
+class ChainState:
+    """Where the chain stands: the last entry's number and head, entries since the last
+    checkpoint, and the keys of the entries chained most recently (to skip redeliveries)."""
+
+    seq: int = 0
+    head: bytes = GENESIS
+    since: int = 0
+    recent: dict[str, None] = field(default_factory=dict)
+    window: int = 4096
+
+    def remember(self, key: str) -> None:
+        self.recent[key] = None
+        while len(self.recent) > self.window:
+            del self.recent[next(iter(self.recent))]
+
+    def append(self, entry: Entry) -> dict[str, Any] | None:
+        """The record that links ``entry``, or None if it is already in the chain."""
+        key = entry_key(entry)
+        if key in self.recent:
+            return None
+        record = entry_record(self.seq + 1, self.head, entry)
+        self.seq, self.head = self.seq + 1, bytes.fromhex(record["head"])
+        self.since += 1
+        self.remember(key)
+        return record
+
+
+def resume_chain(tail: Iterable[Mapping[str, Any]], window: int = 4096) -> ChainState:
+    """The chain state after ``tail``, the last records of ``hub.audit`` in topic order.
+
+    The topic, not a table, is the truth: whatever a crashed worker managed to write is
+    where the next worker continues, so a kill can neither fork the chain nor leave a gap.
+    """
+    state = ChainState(window=window)
+    for record in tail:
+        seq = int(record["seq"])
+        if seq < state.seq or (seq == state.seq and record.get("kind") == "entry"):
+            continue  # a repeated record, as written before the chain resumed from the topic
+        if record.get("kind") == "checkpoint":
+            state.seq, state.head, state.since = seq, bytes.fromhex(record["head"]), 0
+            continue
+        state.seq, state.head = seq, bytes.fromhex(record["head"])
+        state.since += 1
+        state.remember(entry_key(record["entry"]))
+    return state

@@ -12,9 +12,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from schemas import KafkaMessage
 from streams.audit_chain import (
     GENESIS,
+    ChainState,
     checkpoint_record,
     entry_record,
     message_digest,
+    resume_chain,
     verify_chain,
 )
 
@@ -88,3 +90,49 @@ def test_message_digest_covers_key_value_and_headers() -> None:
         KafkaMessage(None, b"kv", (("ce_id", b"1"),)),
     ]
     assert len({message_digest(m) for m in [base, *variants]}) == 5
+
+
+def _entries(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r["entry"] for r in records if r["kind"] == "entry"]
+
+
+@pytest.mark.parametrize("tail_from", [0, 5, 9])
+def test_a_chain_resumed_from_the_topic_tail_continues_it(tail_from: int) -> None:
+    """A new owner reads the last records (from the start, mid-chain, or from a checkpoint
+    on) and carries on: the whole log verifies as one chain, with no gap and no fork."""
+    written = chain(10)
+    state = resume_chain(written[tail_from:])
+    assert state.seq == 10
+    assert state.since == 1  # the last checkpoint covered entry 9
+    more = [state.append({"digest": f"{n:064x}", "outcome": "accepted"}) for n in (11, 12)]
+    report = verify_chain([*written, *(r for r in more if r is not None)], _verify)
+    assert report.intact, report.summary()
+    assert report.entries == 12
+
+
+def test_an_entry_already_in_the_chain_is_not_appended_again() -> None:
+    """An entries-topic record redelivered after a crash was chained already: skipped."""
+    written = chain(4)
+    state = resume_chain(written)
+    assert state.append(_entries(written)[-1]) is None
+    assert state.append(_entries(written)[0]) is None
+    assert state.seq == 4
+    audited_again = {**_entries(written)[-1], "time": "2026-12-03T10:00:01"}
+    record = state.append(audited_again)  # the same message audited again is a new entry
+    assert record is not None
+    assert record["seq"] == 5
+
+
+def test_resume_skips_repeated_records_written_by_older_workers() -> None:
+    written = chain(4)
+    repeated = [*written[:3], written[2], *written[3:]]
+    assert resume_chain(repeated).seq == 4
+    assert resume_chain([]).head == GENESIS
+
+
+def test_the_remembered_window_is_bounded() -> None:
+    state = ChainState(window=3)
+    for n in range(10):
+        state.append({"n": n})
+    assert len(state.recent) == 3
+    assert state.append({"n": 0}) is not None  # forgotten, so chained again
