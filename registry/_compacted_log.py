@@ -27,6 +27,9 @@ from schemas import StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
+TOPIC_METADATA_WAIT_S = 15.0
+"""How long a freshly created topic may take to appear in the brokers' metadata."""
+
 
 def ensure_topic(config: dict[str, Any], topic: str) -> None:
     """Create the compacted single-partition topic if it is missing."""
@@ -41,9 +44,18 @@ def ensure_topic(config: dict[str, Any], topic: str) -> None:
         )
         with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics([new])
-        partitions = admin.describe_topics([topic])[0].get("partitions", [])
+        # A topic just created may not be in the metadata yet: describe until it is.
+        deadline = time.monotonic() + TOPIC_METADATA_WAIT_S
+        partitions = admin.describe_topics([topic])[0].get("partitions") or []
+        while not partitions and time.monotonic() < deadline:
+            time.sleep(0.1)
+            partitions = admin.describe_topics([topic])[0].get("partitions") or []
         if len(partitions) != 1:
-            raise StoreUnavailableError(f"topic {topic} must have exactly one partition")
+            raise StoreUnavailableError(
+                f"topic {topic} has {len(partitions)} partitions, it must have exactly one: "
+                "it was created with another layout; move its records to a one-partition, "
+                "compacted topic"
+            )
     finally:
         admin.close()
 
