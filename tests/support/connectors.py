@@ -24,6 +24,7 @@ from schemas import CloudEvent, EventCodec, KafkaMessage
 from schemas.rejects import Rejection, split_rejected
 from schemas.topics import TopicNames
 from security import FileSigner, PublicKeyInfo, generate_key_pair, load_signer, write_private_key
+from tests.support.topics import delete_topics_with_prefix
 
 AGENCY = "000.90.02.H56"
 PASSPHRASE = "test-passphrase"
@@ -152,6 +153,7 @@ def make_pipeline(
         for close in pipeline.closers:
             close()
         store.stop()
+        delete_topics_with_prefix(settings.kafka_client_config(), [f"{prefix}."])
 
 
 def as_json(value: Any) -> str:

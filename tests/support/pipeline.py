@@ -33,6 +33,7 @@ from schemas import CloudEvent, EventCodec, KafkaMessage
 from schemas.topics import TopicNames
 from security import Signer, load_signer
 from tests.support.processes import ChildProcess, python_module
+from tests.support.topics import delete_topics_with_prefix
 
 PASSPHRASE = b"test-passphrase-not-secret"
 HUB = "000.00.00.H56"
@@ -217,6 +218,10 @@ class Pipeline:
             self._producer.close()
         if self.schema_store is not None:
             self.schema_store.stop()
+        delete_topics_with_prefix(
+            self.settings.kafka_client_config(),
+            [f"{self.settings.topic_prefix}.", self.settings.streams.app_id],
+        )
 
 
 def new_event(
