@@ -125,6 +125,10 @@ class StreamsSettings(BaseSettings):
     audit_checkpoint_every: int = 1000
     audit_checkpoint_interval_s: float = 60.0
     overdue_scan_interval_s: float = 30.0
+    session_timeout_s: float = Field(default=30.0, ge=6.0)
+    """How long a silent worker keeps its partitions before the group gives them to the
+    others (Faust's own default is 60 s: a killed worker's dossiers would wait a minute)."""
+    heartbeat_interval_s: float = Field(default=3.0, gt=0)
 
 
 class SupportSettings(BaseSettings):

@@ -42,6 +42,8 @@ def create_faust_app(settings: HubSettings) -> Any:
         table_standby_replicas=0,
         broker_commit_every=500,
         broker_commit_interval=1.0,
+        broker_session_timeout=streams.session_timeout_s,
+        broker_heartbeat_interval=streams.heartbeat_interval_s,
         web_enabled=streams.web_enabled,
         web_port=streams.web_port,
         key_serializer="raw",
