@@ -1,0 +1,1 @@
+"""Fault injection: break workers, connectors, the broker and peers while traffic flows."""
