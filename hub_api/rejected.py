@@ -16,7 +16,7 @@ from typing import Any, Literal
 from kafka import KafkaConsumer, TopicPartition
 
 from schemas import KafkaMessage
-from schemas.rejects import Rejection, split_rejected
+from schemas.rejects import REPLAYED_FROM, Rejection, split_rejected
 from schemas.topics import TopicNames
 
 __all__ = [
@@ -32,8 +32,6 @@ __all__ = [
 Kind = Literal["quarantine", "deadletter"]
 Sender = Callable[[str, Sequence[KafkaMessage]], None]
 """Publishes messages to a topic and returns once Kafka acknowledged them."""
-REPLAYED_FROM = "hub_replayed_from"
-"""Header added to a replayed message: ``topic/partition/offset`` of the rejected copy."""
 _READ_TIMEOUT_S = 10.0
 
 

@@ -19,6 +19,8 @@ STAGE = "hub_reject_stage"
 ORIGIN = "hub_reject_origin"
 """Where the original was read: ``topic/partition/offset``."""
 AT = "hub_reject_time"
+REPLAYED_FROM = "hub_replayed_from"
+"""Header added to a replayed message: ``topic/partition/offset`` of the rejected copy."""
 _OURS = (REASON, DETAIL, STAGE, ORIGIN, AT)
 _MAX_DETAIL = 2000
 
@@ -65,3 +67,14 @@ def split_rejected(record: KafkaMessage) -> tuple[KafkaMessage, Rejection]:
         time=ours.get(AT, ""),
     )
     return original, rejection
+
+
+def same_original(rejected: KafkaMessage, replayed: KafkaMessage) -> bool:
+    """Is ``replayed`` the original kept in the ``rejected`` record (replay markers aside)?"""
+    original, _ = split_rejected(rejected)
+
+    def bare(message: KafkaMessage) -> KafkaMessage:
+        kept = tuple(h for h in message.headers if h[0] != REPLAYED_FROM)
+        return KafkaMessage(message.key, message.value, kept)
+
+    return bare(original) == bare(replayed)

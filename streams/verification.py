@@ -104,8 +104,12 @@ class Verifier:
         self.max_skew_s = max_skew_s
         self.root_cache = root_cache if root_cache is not None else RootCache()
 
-    def check(self, message: KafkaMessage, now: datetime) -> Verdict:
-        """The verdict for one ingress message at time ``now``."""
+    def check(
+        self, message: KafkaMessage, now: datetime, received_at: datetime | None = None
+    ) -> Verdict:
+        """The verdict for one ingress message at time ``now``; ``received_at``, for an
+        operator's replay from quarantine, is when the hub first received it: its clock
+        skew is judged then (``streams.replay_reference``)."""
         size = len(message.value) + sum(len(n) + len(v) for n, v in message.headers)
         if size > self.max_bytes:
             return _reject("oversized", f"message is {size} bytes; the limit is {self.max_bytes}")
@@ -125,7 +129,7 @@ class Verifier:
             )
         try:
             at = event.timestamp
-            check_clock_skew(at, now, self.max_skew_s)
+            check_clock_skew(at, received_at or now, self.max_skew_s)
             verify_event(
                 message.headers,
                 message.value,

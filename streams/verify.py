@@ -7,13 +7,16 @@ restarted worker still knows what it accepted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
-from schemas import load_catalog
+from schemas import KafkaMessage, load_catalog
 from security import replay_key
 from streams._records import message_of, origin_of
 from streams.app import app
+from streams.replay_reference import marker_of, received_at
 from streams.runtime import utc_now
 from streams.verification import Verdict, is_replay
 from streams.wiring import audit, emit, ingress_topic, names, quarantine, runtime
@@ -44,6 +47,12 @@ def _replay_verdict(verdict: Verdict, origin: str, now: float) -> Verdict:
     return verdict
 
 
+async def _received_at(message: KafkaMessage) -> datetime | None:
+    """When an operator's replay from quarantine first reached the hub (rare: a thread)."""
+    config = runtime.settings.kafka_client_config()
+    return await asyncio.to_thread(received_at, message, config, names.quarantine)
+
+
 @app.agent(ingress_topic)  # type: ignore[untyped-decorator]  # faust has no types
 async def verify(stream: Any) -> None:
     """Accept or quarantine each ingress message; bad input never stops the agent."""
@@ -51,9 +60,10 @@ async def verify(stream: Any) -> None:
         message, origin = message_of(event), origin_of(event)
         try:
             now = utc_now()
-            verdict = runtime.verifier.check(message, now)
+            received = await _received_at(message) if marker_of(message) else None
+            verdict = runtime.verifier.check(message, now, received)
             if verdict.accepted:
-                verdict = _replay_verdict(verdict, origin, now.timestamp())
+                verdict = _replay_verdict(verdict, origin, (received or now).timestamp())
         except Exception as exc:
             log.exception("verify failed on %s", origin)
             verdict = Verdict(None, "internal_error", f"{type(exc).__name__}: {exc}")
