@@ -144,10 +144,12 @@ class Traffic:
         window: int = 25,
         poison_every: int = 0,
         kinds: Sequence[str] = POISON_KINDS,
+        script: Callable[[str], list[CloudEvent]] | None = None,
     ) -> list[Sent]:
-        """``dossiers`` lifecycles, ``window`` of them in flight at a time, and one poison
-        record after every ``poison_every`` good ones (cycling through ``kinds``)."""
-        scripts = [lifecycle(dossier_code(ONE_STOP)) for _ in range(dossiers)]
+        """``dossiers`` lifecycles (``script``, default :func:`lifecycle`), ``window`` of them
+        in flight at a time, and one poison record after every ``poison_every`` good ones
+        (cycling through ``kinds``)."""
+        scripts = [(script or lifecycle)(dossier_code(ONE_STOP)) for _ in range(dossiers)]
         plan: list[Sent] = []
         active: list[list[CloudEvent]] = []
         waiting = iter(scripts)
@@ -329,6 +331,7 @@ class Model:
         self.delivered: list[Sent] = []
         self.states: dict[str, DossierState] = {}
         self.types: dict[str, str] = {}  # ce_id -> ce_type
+        self.events: dict[str, CloudEvent] = {}  # ce_id -> the delivered event
         self.inboxes: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         self.targets: dict[str, set[str]] = defaultdict(set)  # ce_id -> inboxes it must reach
         routes: dict[str, RouteState] = {}
@@ -357,6 +360,7 @@ class Model:
                 self.inboxes[pipe.names.inbox(target)][code].append(event.id)
                 self.targets[event.id].add(pipe.names.inbox(target))
             self.types[event.id] = event.type
+            self.events[event.id] = event
             self.delivered.append(sent)
 
     def routed_to(self, inbox: str, types: Iterable[str]) -> dict[str, list[str]]:
