@@ -8,11 +8,12 @@ PYTEST_ARGS ?=
 
 
 
-.PHONY: help setup browser helm-check run test lint typecheck imports test-unit test-integration kafka-start kafka-stop kafka-status clean
+.PHONY: help setup browser helm-check run test soak lint typecheck imports test-unit test-integration kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make run    - set up, start local Kafka and the hub"
 	@echo "make test   - set up, start Kafka if needed, lint, typecheck, run every test"
+	@echo "make soak   - a worker under steady traffic for MINUTES (10) at RATE (50) ev/s"
 	@echo "make lint | typecheck | imports | test-unit | test-integration | kafka-start | kafka-stop"
 
 # The virtual environment is rebuilt when pyproject.toml changes.
@@ -54,6 +55,12 @@ helm-check: $(STAMP)
 
 test: setup lint typecheck imports helm-check
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Soak: a worker under steady traffic; memory and lag over time (issue 10; not in make test).
+MINUTES ?= 10
+RATE ?= 50
+soak: setup
+	$(BIN)/hub soak --minutes $(MINUTES) --rate $(RATE) --every 30
 
 kafka-start: setup
 	$(BIN)/hub kafka start

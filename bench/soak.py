@@ -298,15 +298,35 @@ def summary(samples: Sequence[Sample]) -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=100.0, help="events per second")
     parser.add_argument("--every", type=float, default=10.0, help="seconds between samples")
     parser.add_argument("--drain", type=float, default=120.0, help="max seconds to drain")
     parser.add_argument("--json", type=Path, help="write the samples and summary here")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--table-store",
+        help="the worker's table store, e.g. rocksdb:// (default: HUB_STREAMS_TABLE_STORE)",
+    )
+    parser.set_defaults(handler=_handle)
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``hub soak``: memory and lag of a worker under steady traffic for N minutes."""
+    configure(sub.add_parser("soak", help="run a worker under steady traffic; memory and lag"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    configure(parser)
+    return _handle(parser.parse_args(argv))
+
+
+def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if args.table_store:
+        streams = settings.streams.model_copy(update={"table_store": args.table_store})
+        settings = settings.model_copy(update={"streams": streams})
     broker: LocalKafka | None = None
     if not settings.kafka.external:
         broker = LocalKafka(settings.local_kafka, progress=print)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bench import cli as bench_cli
+from bench import soak
 from connectors import cli as connectors_cli
 from hub_api import (
     acl_cli,
@@ -38,6 +39,7 @@ _GROUPS: tuple[CommandGroup, ...] = (
     connectors_cli.add_commands,
     quarantine_cli.add_commands,
     bench_cli.add_commands,
+    soak.add_commands,
 )
 
 
