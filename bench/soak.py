@@ -132,6 +132,7 @@ class SoakHub:
             "HUB_STREAMS_APP_ID": s.streams.app_id,
             "HUB_STREAMS_PARTITIONS": str(s.streams.partitions),
             "HUB_STREAMS_DATA_DIR": str(s.streams.data_dir),
+            "HUB_STREAMS_TABLE_STORE": s.streams.table_store,
             "HUB_STREAMS_WEB_ENABLED": "false",
             "HUB_SIGNING_KEY_FILE": str(s.signing_key_file),
             "HUB_SIGNING_KEY_PASSPHRASE": PASSPHRASE.decode(),
