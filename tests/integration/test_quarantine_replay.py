@@ -13,9 +13,9 @@ import pytest
 
 from registry._key_records import to_agency_key
 from registry.store import RegistryStore
-from schemas import KafkaMessage
+from schemas import CloudEvent, KafkaMessage
 from schemas.rejects import REPLAYED_FROM
-from security import FileSigner, generate_key_pair, key_id_for, sign_event
+from security import FileSigner, PublicKeyInfo, generate_key_pair, key_id_for, sign_event
 from tests.support.dossiers import dossier_code, dossier_event
 from tests.support.pipeline import HAC_THANH, Pipeline, settings_env
 
@@ -33,18 +33,26 @@ def _hub(pipeline: Pipeline, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _signed_with(key: FileSigner, pipeline: Pipeline, event: CloudEvent) -> KafkaMessage:
+    message = pipeline.codec.encode(event)
+    extra = sign_event(key, message.headers, message.value)
+    return KafkaMessage(message.key, message.value, message.headers + extra)
+
+
+def _register(pipeline: Pipeline, info: PublicKeyInfo, key: FileSigner) -> None:
+    with RegistryStore(pipeline.settings) as registry:
+        agency = registry.catalog().agency(HAC_THANH)
+        record = to_agency_key(info).model_copy(update={"key_id": key.key_id})
+        registry.put_agency(agency.model_copy(update={"keys": [*agency.keys, record]}))
+
+
 def test_replay_after_registering_the_missing_key(pipeline: Pipeline) -> None:
     # valid from a minute ago: ce_time has millisecond precision, valid_from microseconds
     private, info = generate_key_pair(HAC_THANH, now=datetime.now(UTC) - timedelta(minutes=1))
     new_key = FileSigner(private, HAC_THANH, key_id_for(HAC_THANH, info.public_key))
     code = dossier_code(HAC_THANH)
     event = dossier_event("DossierSubmitted", HAC_THANH, code, receiving_agency_id=HAC_THANH)
-    message = pipeline.codec.encode(event)
-    signed = KafkaMessage(
-        message.key,
-        message.value,
-        message.headers + sign_event(new_key, message.headers, message.value),
-    )
+    signed = _signed_with(new_key, pipeline, event)
     pipeline.send([signed])
     assert pipeline.quarantined(event.id)["hub_reject_reason"] == "unknown_key"
 
@@ -53,10 +61,7 @@ def test_replay_after_registering_the_missing_key(pipeline: Pipeline) -> None:
     row = next(r for r in json.loads(listed.stdout) if r["event_id"] == event.id)
     assert row["reason"] == "unknown_key"
 
-    with RegistryStore(pipeline.settings) as registry:  # the fix: register the key
-        agency = registry.catalog().agency(HAC_THANH)
-        key = to_agency_key(info).model_copy(update={"key_id": new_key.key_id})
-        registry.put_agency(agency.model_copy(update={"keys": [*agency.keys, key]}))
+    _register(pipeline, info, new_key)  # the fix: register the key
 
     replayed = _hub(pipeline, "quarantine", "replay", str(row["partition"]), str(row["offset"]))
     assert replayed.returncode == 0, replayed.stderr
@@ -75,12 +80,7 @@ def test_a_replay_is_judged_by_when_the_hub_first_received_it(pipeline: Pipeline
     code = dossier_code(HAC_THANH)
     at = datetime.now(UTC) - timedelta(seconds=skew - margin_s)
     event = dossier_event("DossierSubmitted", HAC_THANH, code, at=at, receiving_agency_id=HAC_THANH)
-    message = pipeline.codec.encode(event)
-    signed = KafkaMessage(
-        message.key,
-        message.value,
-        message.headers + sign_event(new_key, message.headers, message.value),
-    )
+    signed = _signed_with(new_key, pipeline, event)
     pipeline.send([signed])
 
     def reasons(count: int) -> list[str]:
@@ -90,10 +90,7 @@ def test_a_replay_is_judged_by_when_the_hub_first_received_it(pipeline: Pipeline
     assert reasons(1) == ["unknown_key"]
     listed = _hub(pipeline, "quarantine", "list", "--reason", "unknown_key", "--json")
     row = next(r for r in json.loads(listed.stdout) if r["event_id"] == event.id)
-    with RegistryStore(pipeline.settings) as registry:
-        agency = registry.catalog().agency(HAC_THANH)
-        key = to_agency_key(info).model_copy(update={"key_id": new_key.key_id})
-        registry.put_agency(agency.model_copy(update={"keys": [*agency.keys, key]}))
+    _register(pipeline, info, new_key)
     time.sleep(max(0.0, (at + timedelta(seconds=skew + 1) - datetime.now(UTC)).total_seconds()))
 
     wrong_place = f"{pipeline.names.quarantine}/{row['partition']}/{row['offset'] + 10**6}"
