@@ -129,6 +129,13 @@ class StreamsSettings(BaseSettings):
     """How long a silent worker keeps its partitions before the group gives them to the
     others (Faust's own default is 60 s: a killed worker's dossiers would wait a minute)."""
     heartbeat_interval_s: float = Field(default=3.0, gt=0)
+    metrics_host: str = "127.0.0.1"
+    """Address of the worker's Prometheus ``/metrics`` server (``0.0.0.0`` in a pod)."""
+    metrics_port: int = Field(default=9101, ge=0, le=65535)
+    """Port of the worker's ``/metrics``; 0 turns the metrics server off."""
+    metrics_interval_s: float = Field(default=5.0, gt=0)
+    """How often the worker samples consumer lag, quarantine/dead-letter depth and the
+    registry sizes for ``/metrics``."""
 
 
 class SupportSettings(BaseSettings):

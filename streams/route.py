@@ -23,7 +23,7 @@ from streams.dossier_events import (
     RoutingError,
     route,
 )
-from streams.wiring import emit, names, runtime
+from streams.wiring import emit, metrics, names, runtime
 
 routes_table = app.Table("routes", default=None, value_type=bytes)
 _ROUTED_TYPE = ROUTED.encode()
@@ -81,6 +81,8 @@ async def deliver(message: KafkaMessage, event: CloudEvent, catalog: Catalog) ->
         routes_table[event.subject] = new_state.model_dump_json().encode()
     for target in decision.inboxes:
         await emit(await _inbox(target), message)
+    if decision.inboxes:
+        metrics.arrived(event.type, event.timestamp.timestamp())
     current = new_state or state
     if decision.forward_submission and current is not None and decision.routed_to:
         await emit(await _inbox(decision.routed_to), message_from_json(current.submission))

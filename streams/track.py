@@ -11,13 +11,15 @@ a duplicate that the table ignores).
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from registry.calendar import WorkingCalendar
 from registry.errors import IllegalTransitionError
-from registry.lifecycle import DossierState, apply, needs_overdue_event
+from registry.lifecycle import DossierState, apply, is_dossier_overdue, needs_overdue_event
 from schemas import CloudEvent, KafkaMessage, SchemaError
 from streams._records import message_of, origin_of
 from streams.app import app
@@ -25,7 +27,7 @@ from streams.dossier_events import OVERDUE, RoutingError, lifecycle_events
 from streams.route import deliver, is_own_announcement
 from streams.runtime import utc_now
 from streams.verification import decode_reason
-from streams.wiring import dossier_topics, emit, names, quarantine, runtime
+from streams.wiring import dossier_topics, emit, metrics, names, quarantine, runtime
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +96,12 @@ async def _handle(message: KafkaMessage, origin: str) -> None:
         encoded = new.model_dump_json().encode()
         dossiers_table[event.subject] = encoded
         await emit(names.dossier_state, KafkaMessage(event.subject.encode(), encoded))
+    started = time.perf_counter()
     try:
         await deliver(message, event, runtime.registry.catalog())
     except RoutingError as exc:
         await quarantine(message, exc.reason, str(exc), "route", origin)
+    metrics.routed(time.perf_counter() - started)
 
 
 def overdue_event(state: DossierState, now: datetime) -> CloudEvent:
@@ -123,13 +127,18 @@ def overdue_event(state: DossierState, now: datetime) -> CloudEvent:
 
 @app.timer(runtime.settings.streams.overdue_scan_interval_s)  # type: ignore[untyped-decorator]
 async def detect_overdue() -> None:
-    """Emit DossierOverdue for each dossier of this worker's partitions that just ran late."""
-    if runtime.signer is None:
-        return
+    """Emit DossierOverdue for each dossier of this worker's partitions that just ran late,
+    and count the table's dossiers by status and agency for ``/metrics`` on the way."""
     now = utc_now()
+    by_status: Counter[tuple[str, str]] = Counter()
+    overdue: Counter[str] = Counter()
     for code, raw in list(dossiers_table.items()):
         state = DossierState.model_validate_json(raw)
-        if not needs_overdue_event(state, calendar(), now):
+        agency = state.responsible_agency
+        by_status[(state.status.name.lower(), agency)] += 1
+        late = is_dossier_overdue(state, calendar(), now)
+        overdue[agency] += late
+        if runtime.signer is None or not (late and needs_overdue_event(state, calendar(), now)):
             continue
         event = overdue_event(state, now)
         if event.id in _overdue_sent:
@@ -137,3 +146,4 @@ async def detect_overdue() -> None:
         await emit(names.events("dossier"), runtime.sign(event))
         _overdue_sent.add(event.id)
         log.info("dossier %s overdue (due %s)", code, state.due_at)
+    metrics.set_dossiers(by_status, overdue)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from streams.app import app
 from streams.replay_reference import marker_of, received_at
 from streams.runtime import utc_now
 from streams.verification import Verdict, is_replay
-from streams.wiring import audit, emit, ingress_topic, names, quarantine, runtime
+from streams.wiring import audit, emit, ingress_topic, metrics, names, quarantine, runtime
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ async def verify(stream: Any) -> None:
     """Accept or quarantine each ingress message; bad input never stops the agent."""
     async for event in stream.events():
         message, origin = message_of(event), origin_of(event)
+        metrics.ingress(message)
+        started = time.perf_counter()
         try:
             now = utc_now()
             received = await _received_at(message) if marker_of(message) else None
@@ -67,8 +70,10 @@ async def verify(stream: Any) -> None:
         except Exception as exc:
             log.exception("verify failed on %s", origin)
             verdict = Verdict(None, "internal_error", f"{type(exc).__name__}: {exc}")
+        metrics.verified(time.perf_counter() - started)
         if verdict.event is not None:
             await emit(names.events(_domains[verdict.event.type]), message)
+            metrics.accepted(verdict.event.type)
             await audit(message, "accepted", origin)
         else:
             await quarantine(

@@ -1,4 +1,4 @@
-"""The worker's topics, shared runtime and output helpers (quarantine, audit, emit)."""
+"""The worker's topics, shared runtime, metrics and output helpers (quarantine, audit, emit)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,19 @@ import json
 import logging
 from typing import Any
 
-from schemas import KafkaMessage
+from schemas import KafkaMessage, load_catalog
 from schemas.rejects import Rejection, reject
 from schemas.topics import DOMAINS
 from streams.app import app, settings
 from streams.audit_chain import message_digest
+from streams.metrics import KafkaSampler, WorkerMetrics, serve
 from streams.runtime import HubRuntime, utc_now
 
 log = logging.getLogger(__name__)
 
 runtime = HubRuntime(settings)
 names = runtime.names
+metrics = WorkerMetrics(event.ce_type for event in load_catalog().events)
 
 
 def _raw_topic(*topic_names: str) -> Any:
@@ -38,6 +40,29 @@ audit_entries_topic = _raw_topic(names.audit_entries)
 def _start_runtime(app: Any = None, **_: Any) -> None:
     """Topics, schema store, registry and hub key are ready before any agent consumes."""
     runtime.start()
+    _start_metrics()
+
+
+def _start_metrics() -> None:
+    """``/metrics`` on its own port and the thread that samples lag, depths and sizes."""
+    streams = runtime.settings.streams
+    if serve(metrics.registry, streams.metrics_host, streams.metrics_port, "worker") is None:
+        return
+    KafkaSampler(
+        metrics,
+        runtime.settings.kafka_client_config(),
+        group=streams.app_id,
+        quarantine=names.quarantine,
+        deadletter=names.deadletter,
+        registry=lambda: (runtime.registry.catalog(), len(runtime.schemas.subjects())),
+        interval_s=streams.metrics_interval_s,
+    ).start()
+
+
+@app.on_partitions_assigned.connect  # type: ignore[untyped-decorator]  # faust has no types
+async def _track_assignment(sender: Any, assigned: Any = (), **_: Any) -> None:
+    """The consumer lag this worker reports is that of the partitions it owns."""
+    metrics.set_assignment(assigned)
 
 
 async def emit(topic: str, message: KafkaMessage) -> None:
@@ -67,6 +92,7 @@ async def quarantine(
 ) -> None:
     """Keep a refused message, byte for byte, with why; it never blocks the stream."""
     log.info("quarantine %s at %s: %s (%s)", reason, stage, detail, origin)
+    metrics.quarantined(reason, stage)
     rejection = Rejection(reason=reason, detail=detail, stage=stage, origin=origin)
     await emit(names.quarantine, reject(message, rejection))
     await audit(message, "quarantined", origin, reason)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -72,6 +73,7 @@ def settings_env(settings: HubSettings, kafka: KafkaSettings | None = None) -> d
         "HUB_STREAMS_DATA_DIR": str(settings.streams.data_dir),
         "HUB_STREAMS_TABLE_STORE": settings.streams.table_store,
         "HUB_STREAMS_WEB_ENABLED": "false",
+        "HUB_STREAMS_METRICS_PORT": str(settings.streams.metrics_port),
         "HUB_SECURITY_MAX_MESSAGE_BYTES": str(settings.security.max_message_bytes),
         "HUB_SECURITY_MAX_CLOCK_SKEW_S": str(settings.security.max_clock_skew_s),
         "HUB_STREAMS_OVERDUE_SCAN_INTERVAL_S": str(settings.streams.overdue_scan_interval_s),
@@ -99,6 +101,8 @@ class Pipeline:
     worker_kafka: KafkaSettings | None = None
     """How workers connect: as their own principal over SASL_SSL, with ACLs, when local."""
     workers: list[ChildProcess] = field(default_factory=list)
+    metrics_ports: dict[str, int] = field(default_factory=dict)
+    """Each started worker's ``/metrics`` port, by worker name."""
     _producer: KafkaProducer | None = None
 
     # --- publishing ---------------------------------------------------------------------
@@ -201,13 +205,18 @@ class Pipeline:
 
     # --- workers ------------------------------------------------------------------------
     def start_worker(self, name: str = "worker") -> ChildProcess:
+        port = free_port()
         worker = ChildProcess(
             name,
             python_module("hub_api.cli", "worker", "--without-web"),
-            settings_env(self.settings, self.worker_kafka),
+            {
+                **settings_env(self.settings, self.worker_kafka),
+                "HUB_STREAMS_METRICS_PORT": str(port),
+            },
             self.workdir,
         ).start()
         self.workers.append(worker)
+        self.metrics_ports[name] = port
         worker.wait_for("Worker ready", timeout_s=90)
         return worker
 
@@ -222,6 +231,14 @@ class Pipeline:
             self.settings.kafka_client_config(),
             [f"{self.settings.topic_prefix}.", self.settings.streams.app_id],
         )
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for a child process's server)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def new_event(
@@ -244,6 +261,7 @@ def build_pipeline(base: HubSettings, workdir: Path, *, table_store: str = "memo
             "data_dir": workdir / "streams",
             "table_store": table_store,
             "web_enabled": False,
+            "metrics_port": 0,  # off, unless a worker is given its own port (start_worker)
             "overdue_scan_interval_s": 1.0,
             "audit_checkpoint_every": 20,
             "audit_checkpoint_interval_s": 5.0,
