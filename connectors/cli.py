@@ -22,6 +22,7 @@ from kafka.errors import KafkaError
 from connectors.config import ConnectorConfig, issue_at, line_index, load_config, secret
 from connectors.errors import ConfigError, ConfigIssue, ConnectorError
 from connectors.inbound import Poller, WebhookServer, create_webhook_app
+from connectors.metrics import ConnectorMetrics, serve
 from connectors.runtime import OutboundConnector, open_target
 from hub_settings import HubSettings, load_settings
 from registry.errors import RegistryError
@@ -128,9 +129,15 @@ def run_connector(config: ConnectorConfig, settings: HubSettings, stop: threadin
     publisher = EventPublisher(settings, codec, signer)
     threads: list[threading.Thread] = []
     server: WebhookServer | None = None
+    metrics = ConnectorMetrics(config.name)
+    metrics_server = serve(
+        metrics.registry, config.metrics.host, config.metrics.port, f"connector {config.name}"
+    )
     try:
         if config.outbound is not None:
-            outbound = OutboundConnector(config, settings, codec, signer, stop=stop)
+            outbound = OutboundConnector(
+                config, settings, codec, signer, stop=stop, metrics=metrics
+            )
             threads.append(threading.Thread(target=outbound.run, name="outbound"))
         if config.inbound is not None and config.inbound.poll is not None:
             poller = Poller(config, settings, publisher.publish, stop=stop)
@@ -151,6 +158,9 @@ def run_connector(config: ConnectorConfig, settings: HubSettings, stop: threadin
             thread.join(timeout=30)
         if server is not None:
             server.stop()
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
         publisher.close()
         store.stop()
 

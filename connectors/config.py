@@ -178,6 +178,13 @@ class Inbound(_Strict):
     poll: Poll | None = None
 
 
+class Metrics(_Strict):
+    """Where the connector serves Prometheus ``/metrics`` (port 0: not at all)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=9102, ge=0, le=65535)
+
+
 class Key(_Strict):
     file: Path
     passphrase_env: str = "HUB_CONNECTOR_KEY_PASSPHRASE"  # noqa: S105 - a variable name
@@ -192,6 +199,7 @@ class ConnectorConfig(_Strict):
     status_tables: dict[str, dict[str, Any]] = Field(default_factory=dict)
     outbound: Outbound | None = None
     inbound: Inbound | None = None
+    metrics: Metrics = Field(default_factory=Metrics)
     base_dir: Path = Path()
 
     def mapping(self, raw: dict[str, Any]) -> FieldMapping:

@@ -16,9 +16,15 @@ import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from connectors.config import Breaker, Retry
 from connectors.errors import (
@@ -30,7 +36,7 @@ from connectors.errors import (
     TransientDeliveryError,
 )
 
-__all__ = ["BreakerState", "CircuitBreaker", "DeliveryPolicy"]
+__all__ = ["BreakerState", "CircuitBreaker", "DeliveryObserver", "DeliveryPolicy"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -93,13 +99,38 @@ class CircuitBreaker:
                 log.warning("circuit breaker open for %.1fs", self._open_for)
 
 
+class DeliveryObserver(Protocol):
+    """What the policy reports as it goes (the connector's metrics)."""
+
+    def call_done(self, seconds: float) -> None:
+        """One call to the peer ended, answered or not."""
+
+    def retrying(self) -> None:
+        """A failed attempt will be tried again."""
+
+
+class _Unobserved:
+    def call_done(self, seconds: float) -> None:
+        pass
+
+    def retrying(self) -> None:
+        pass
+
+
 class DeliveryPolicy:
     """Runs one delivery (a ``send`` callable) under the retry budget and the breaker."""
 
-    def __init__(self, retry: Retry, breaker: Breaker, stop: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        retry: Retry,
+        breaker: Breaker,
+        stop: threading.Event | None = None,
+        observer: DeliveryObserver | None = None,
+    ) -> None:
         self.retry = retry
         self.breaker = CircuitBreaker(breaker.failures, breaker.open_s, breaker.max_open_s)
         self._stop = stop or threading.Event()
+        self._observer = observer or _Unobserved()
 
     def _sleep(self, seconds: float) -> None:
         if self._stop.wait(seconds):
@@ -120,22 +151,36 @@ class DeliveryPolicy:
             if wait > 0:
                 self._sleep(wait)
                 continue
+            started = time.monotonic()
             try:
                 result = send()
             except PeerUnavailableError as exc:
+                self._observer.call_done(time.monotonic() - started)
+                self._observer.retrying()
                 self.breaker.failure()
                 log.warning("peer unavailable (%s); waiting", exc.reason)
                 self._sleep(pause)
                 pause = min(pause * 2, self.retry.max_s)
                 continue
             except TransientDeliveryError:
+                self._observer.call_done(time.monotonic() - started)
                 self.breaker.failure()
                 raise
             except PermanentDeliveryError:
+                self._observer.call_done(time.monotonic() - started)
                 self.breaker.success()  # the peer answered: it is up
                 raise
+            self._observer.call_done(time.monotonic() - started)
             self.breaker.success()
             return result
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        self._observer.retrying()
+        log.info(
+            "attempt %d failed: %s",
+            state.attempt_number,
+            state.outcome and state.outcome.exception(),
+        )
 
     def run(self, send: Callable[[], T]) -> T:
         """The result of ``send``; PermanentDeliveryError (incl. RetriesExhaustedError)."""
@@ -146,11 +191,7 @@ class DeliveryPolicy:
             ),
             retry=retry_if_exception(self._retryable),
             sleep=self._sleep,
-            before_sleep=lambda state: log.info(
-                "attempt %d failed: %s",
-                state.attempt_number,
-                state.outcome and state.outcome.exception(),
-            ),
+            before_sleep=self._before_sleep,
             reraise=True,
         )
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -25,13 +26,14 @@ from connectors._smtp import SmtpClient
 from connectors._soap import SoapClient
 from connectors.config import ConnectorConfig, EventRule, RestTarget, SmtpTarget, SoapTarget, secret
 from connectors.dedupe import DeliveryLedger, LedgerState, StateLog, state_topic
-from connectors.delivery import DeliveryPolicy
+from connectors.delivery import BreakerState, DeliveryPolicy
 from connectors.errors import (
     InDoubtError,
     MappingError,
     PermanentDeliveryError,
     StateStoreError,
 )
+from connectors.metrics import ConnectorMetrics
 from hub_settings import HubSettings
 from registry.publishing import EventPublisher, PublishError
 from schemas import CloudEvent, DecodeError, EncodeError, EventCodec, KafkaMessage
@@ -42,6 +44,7 @@ from security import Signer
 __all__ = ["OutboundConnector", "Target", "build_event", "open_target", "reply_id"]
 
 log = logging.getLogger(__name__)
+_LAG_EVERY_S = 5.0
 _REPLY_NS = uuid.UUID("6f1d3c2a-8f0e-4a55-9d0b-0c1e4b7a5a11")
 
 
@@ -128,6 +131,7 @@ class OutboundConnector:
         signer: Signer,
         *,
         stop: threading.Event | None = None,
+        metrics: ConnectorMetrics | None = None,
     ) -> None:
         if config.outbound is None:
             raise ValueError(f"connector {config.name} has no outbound side")
@@ -138,7 +142,11 @@ class OutboundConnector:
         self.deadletter_topic = topics.deadletter
         self.group = f"{settings.topic_prefix}.connector.{config.name}"
         self.request = config.mapping(self.out.request)
-        self.policy = DeliveryPolicy(self.out.retry, self.out.breaker, self.stop)
+        self.metrics = metrics or ConnectorMetrics(config.name)
+        self.policy = DeliveryPolicy(self.out.retry, self.out.breaker, self.stop, self.metrics)
+        breaker = self.policy.breaker
+        self.metrics.watch_breaker(lambda: breaker.state is not BreakerState.CLOSED)
+        self._lag_due = 0.0
         self.ledger = DeliveryLedger(
             StateLog(
                 settings,
@@ -205,10 +213,23 @@ class OutboundConnector:
             for record in records:
                 if self.stop.is_set():
                     return settled
-                self.handle(record)
+                self.metrics.settled(self.handle(record))
                 self._commit(part, record.offset + 1)
                 settled += 1
+        if time.monotonic() >= self._lag_due:
+            self._report_lag()
         return settled
+
+    def _report_lag(self) -> None:
+        """Lag of the assigned partitions from the consumer's fetch state (no request)."""
+        assert self._consumer is not None
+        self._lag_due = time.monotonic() + _LAG_EVERY_S
+        lag = {}
+        for part in self._consumer.assignment():
+            end = self._consumer.highwater(part)
+            if end is not None:
+                lag[(part.topic, part.partition)] = max(0, end - self._consumer.position(part))
+        self.metrics.set_lag(self.group, lag)
 
     def _commit(self, part: TopicPartition, offset: int) -> None:
         assert self._consumer is not None
