@@ -29,7 +29,9 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "The citizen-page test needs Chromium: sudo apt-get install chromium"; exit 2; fi; }
 
-setup: $(STAMP) browser
+# Chromium is only for a test: setup checks for it when the goal is test or test-integration
+# (`make run` and the other targets do not need it).
+setup: $(STAMP) $(if $(filter test test-integration,$(MAKECMDGOALS)),browser)
 	@$(BIN)/python -c "from hub_api.localkafka import LocalKafka; from hub_settings import load_settings; LocalKafka(load_settings().local_kafka, progress=print).ensure_jars()"
 
 lint: $(STAMP)

@@ -83,11 +83,17 @@ class _NoSigner:
 
 
 class KafkaSender:
-    """Sends to any topic through one EventPublisher per topic (acks=all, idempotent)."""
+    """Sends to any topic through one EventPublisher per topic (acks=all, idempotent).
 
-    def __init__(self, settings: HubSettings, codec: EventCodec) -> None:
+    ``on_sent`` is called with each batch once Kafka acknowledged it (the API's metrics).
+    """
+
+    def __init__(
+        self, settings: HubSettings, codec: EventCodec, *, on_sent: Sender | None = None
+    ) -> None:
         self._settings = settings
         self._codec = codec
+        self._on_sent = on_sent
         self._publishers: dict[str, EventPublisher] = {}
         self._lock = threading.Lock()
 
@@ -100,6 +106,8 @@ class KafkaSender:
                 )
                 self._publishers[topic] = publisher
         publisher.send(messages)
+        if self._on_sent is not None:
+            self._on_sent(topic, messages)
 
     def close(self) -> None:
         for publisher in self._publishers.values():
@@ -146,7 +154,8 @@ def start_services(
     codec = EventCodec(schema_store)
     registry = RegistryStore(settings).start()
     dossiers = DossierView(config, topics.dossier_state).start()
-    sender = KafkaSender(settings, codec)
+    sender = KafkaSender(settings, codec, on_sent=metrics.counting(topics.quarantine))
+    metrics.watch_views(registry.catalog, schema_store.subjects)
     services = Services(
         settings=settings,
         topics=topics,

@@ -15,9 +15,12 @@ from typing import Final, Literal
 
 __all__ = [
     "ALL_METRICS",
+    "API_DOSSIERS",
     "API_EVENTS",
+    "API_REPLAYS",
     "API_REQUESTS",
     "API_REQUEST_SECONDS",
+    "API_SSE_CLIENTS",
     "CONNECTOR_BREAKER_OPEN",
     "CONNECTOR_DELIVERIES",
     "CONNECTOR_DELIVERY_SECONDS",
@@ -45,6 +48,7 @@ __all__ = [
     "QUARANTINE_DEPTH",
     "QUARANTINE_STAGES",
     "REGISTRY_ENTRIES",
+    "REGISTRY_KINDS",
     "ROUTE_SECONDS",
     "SCHEMA_REGISTRY_SUBJECTS",
     "VERIFY_SECONDS",
@@ -69,16 +73,23 @@ LABEL_PARTITION: Final = "partition"
 LABEL_CONNECTOR: Final = "connector"
 """Connector name from its config file (``name:``)."""
 LABEL_OUTCOME: Final = "outcome"
-"""Result of one delivery: one of ``CONNECTOR_OUTCOMES``."""
+"""Result of one delivery (one of ``CONNECTOR_OUTCOMES``) or, for ``hub_api_events_total``,
+of one event received over HTTP (``accepted``, ``duplicate``, ``quarantined``)."""
 LABEL_STATUS: Final = "status"
 """Dossier status (trạng thái hồ sơ) from the dossier state machine."""
 LABEL_AGENCY: Final = "agency"
 """Agency id (mã định danh cơ quan), e.g. ``000.00.06.H56``."""
 LABEL_KIND: Final = "kind"
-"""Registry entry kind: ``agency``, ``procedure``, ``subscription``, ``calendar``."""
+"""What is counted: a registry entry kind (one of ``REGISTRY_KINDS``) for
+``hub_registry_entries``, ``quarantine`` or ``deadletter`` for ``hub_api_replays_total``."""
 
-QUARANTINE_STAGES: Final = ("ingress", "verify", "route", "track")
-"""``ingress`` is the HTTP API refusing before Kafka; the others are the stream agents."""
+QUARANTINE_STAGES: Final = ("api", "verify", "route", "track", "support", "notify", "dispatch")
+"""The ``hub_reject_stage`` of a quarantine record: ``api`` is the HTTP API refusing an event
+before ``hub.ingress``; the others are the stream agents (``verify`` reads ``hub.ingress``,
+``track`` and ``route`` the dossier events, ``support``, ``notify`` and ``dispatch`` the
+helpdesk commands and notifications)."""
+REGISTRY_KINDS: Final = ("agency", "procedure", "subscription", "calendar")
+"""The ``kind`` label of ``hub_registry_entries``."""
 CONNECTOR_OUTCOMES: Final = ("delivered", "retried", "deadlettered", "skipped")
 """``retried`` counts each failed attempt that will be retried; ``skipped`` counts events the
 connector does not handle or has already delivered (deduplicated)."""
@@ -114,14 +125,16 @@ class MetricSpec:
     help: str
     labels: tuple[str, ...] = ()
     exported_by: tuple[str, ...] = ()
-    """Processes expected to export it: ``api``, ``worker``, ``connector``."""
+    """Processes that export it: ``api``, ``worker``, ``connector`` (a unit test checks that
+    each one's metrics class registers exactly the metrics naming it)."""
 
 
 # --- pipeline ------------------------------------------------------------------------------
 EVENTS_IN: Final = MetricSpec(
     "hub_events_in_total",
     "counter",
-    "Messages read from the ingress (Kafka or HTTP), before verification",
+    "Messages entering the hub, counted once: read from hub.ingress by a worker, or refused"
+    " over HTTP by the API before hub.ingress",
     (LABEL_TYPE,),
     ("api", "worker"),
 )
@@ -193,16 +206,18 @@ CONNECTOR_BREAKER_OPEN: Final = MetricSpec(
 DEADLETTER_DEPTH: Final = MetricSpec(
     "hub_deadletter_depth",
     "gauge",
-    "Records in hub.deadletter not yet replayed",
+    "Records retained in hub.deadletter (end minus earliest offset; replayed ones count"
+    " until retention deletes them)",
     (),
-    ("api",),
+    ("worker",),
 )
 QUARANTINE_DEPTH: Final = MetricSpec(
     "hub_quarantine_depth",
     "gauge",
-    "Records in hub.quarantine not yet replayed",
+    "Records retained in hub.quarantine (end minus earliest offset; replayed ones count"
+    " until retention deletes them)",
     (),
-    ("api",),
+    ("worker",),
 )
 
 # --- dossiers and registries ---------------------------------------------------------------
@@ -225,7 +240,7 @@ SCHEMA_REGISTRY_SUBJECTS: Final = MetricSpec(
     "gauge",
     "Subjects in the schema registry (_schemas)",
     (),
-    ("api",),
+    ("api", "worker"),
 )
 REGISTRY_ENTRIES: Final = MetricSpec(
     "hub_registry_entries",
@@ -235,7 +250,7 @@ REGISTRY_ENTRIES: Final = MetricSpec(
     ("api", "worker"),
 )
 
-# --- HTTP API (already exported by hub_api.metrics) ---------------------------------------
+# --- HTTP API ------------------------------------------------------------------------------
 API_REQUESTS: Final = MetricSpec(
     "hub_api_requests_total",
     "counter",
@@ -253,8 +268,29 @@ API_REQUEST_SECONDS: Final = MetricSpec(
 API_EVENTS: Final = MetricSpec(
     "hub_api_events_total",
     "counter",
-    "Events received over HTTP by outcome (accepted, duplicate, quarantined, invalid)",
+    "Events received over HTTP by outcome (accepted, duplicate, quarantined)",
     (LABEL_OUTCOME,),
+    ("api",),
+)
+API_REPLAYS: Final = MetricSpec(
+    "hub_api_replays_total",
+    "counter",
+    "Quarantine and dead-letter records replayed through the API, by kind",
+    (LABEL_KIND,),
+    ("api",),
+)
+API_DOSSIERS: Final = MetricSpec(
+    "hub_api_dossiers",
+    "gauge",
+    "Dossiers in the API's live view of hub.dossier-state",
+    (),
+    ("api",),
+)
+API_SSE_CLIENTS: Final = MetricSpec(
+    "hub_api_sse_clients",
+    "gauge",
+    "Open live-status (SSE) streams",
+    (),
     ("api",),
 )
 
@@ -278,5 +314,8 @@ ALL_METRICS: Final = (
     API_REQUESTS,
     API_REQUEST_SECONDS,
     API_EVENTS,
+    API_REPLAYS,
+    API_DOSSIERS,
+    API_SSE_CLIENTS,
 )
 """Every metric of the catalogue, in the order of ``docs/operations.md``."""

@@ -17,11 +17,18 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
 from pydantic_settings import BaseSettings
 
+from connectors.metrics import ConnectorMetrics
+from hub_api.metrics import ApiMetrics
 from hub_settings import HubSettings
-from schemas import metric_names
+from registry import load_catalog
+from schemas import EVENT_TYPES, KafkaMessage, metric_names
+from schemas.message import CE_TYPE
 from schemas.metric_names import ALL_METRICS, MetricSpec
+from schemas.rejects import REASON, STAGE
+from streams.metrics import WorkerMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
@@ -207,6 +214,67 @@ def test_metric_catalogue_is_consistent() -> None:
     buckets = metric_names.LATENCY_BUCKETS_SECONDS
     assert list(buckets) == sorted(set(buckets))
     assert 0.1 in buckets
+
+
+def _registry_of(process: str) -> CollectorRegistry:
+    """The registry of a freshly built metrics class of ``process`` (no network)."""
+    if process == "api":
+        api = ApiMetrics()
+        api.watch_views(load_catalog, lambda: ["a-subject"])
+        refused = ((CE_TYPE, EVENT_TYPES[0].ce_type.encode()), (REASON, b"bad_signature"))
+        api.refused(KafkaMessage(b"key", b"value", (*refused, (STAGE, b"api"))))
+        return api.registry
+    if process == "worker":
+        worker = WorkerMetrics(e.ce_type for e in EVENT_TYPES)
+        worker.set_registry(load_catalog(), 1)
+        return worker.registry
+    return ConnectorMetrics("civil-status-test").registry
+
+
+def _families(registry: CollectorRegistry) -> dict[str, tuple[str, set[frozenset[str]]]]:
+    """Exposition name -> (kind, label-name sets of its samples) of a registry's families."""
+    found: dict[str, tuple[str, set[frozenset[str]]]] = {}
+    for family in registry.collect():
+        name = family.name + "_total" if family.type == "counter" else family.name
+        labels = {frozenset(s.labels) - {"le"} for s in family.samples}
+        found[name] = (family.type, labels)
+    return found
+
+
+@pytest.mark.parametrize("process", ["api", "worker", "connector"])
+def test_each_process_registers_exactly_the_metrics_the_catalogue_gives_it(process: str) -> None:
+    """Catalogue (``exported_by``) and code cannot drift: each process's metrics class
+    registers every metric naming it, with its kind and labels, no other ``hub_*`` one, and
+    the process basics."""
+    families = _families(_registry_of(process))
+    hub = {name: kind for name, (kind, _) in families.items() if name.startswith("hub_")}
+    expected = {spec.name: spec.kind for spec in ALL_METRICS if process in spec.exported_by}
+    assert hub == expected
+    for spec in ALL_METRICS:
+        if spec.name in hub:
+            shown = families[spec.name][1]
+            assert shown <= {frozenset(spec.labels)}, f"{process}: {spec.name} labels {shown}"
+    basics = {name.split("_")[0] for name in families if not name.startswith("hub_")}
+    assert {"process", "python"} <= basics, f"{process} has no process basics"
+
+
+def test_api_and_worker_report_the_same_registry_kinds() -> None:
+    for process in ("api", "worker"):
+        [family] = [f for f in _registry_of(process).collect() if f.name == "hub_registry_entries"]
+        assert [s.labels["kind"] for s in family.samples] == list(metric_names.REGISTRY_KINDS)
+
+
+def test_quarantine_stages_in_the_code_are_catalogued() -> None:
+    """Every stage the code writes to a quarantine record (and counts) is in the catalogue."""
+    used: set[str] = set()
+    for path in [*(ROOT / "streams").glob("*.py"), *(ROOT / "hub_api").rglob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        calls = re.findall(r'await quarantine\((?:[^"]|"[^"]*")*?"([a-z_]+)",\s*origin\s*\)', text)
+        # streams: await quarantine(message, reason, detail, "<stage>", origin)
+        assert len(calls) == text.count("await quarantine("), f"{path}: a stage not literal"
+        used |= set(calls)
+        used |= set(re.findall(r'\bstage="([a-z_]+)"', text))  # Rejection(stage=...)
+    assert used == set(metric_names.QUARANTINE_STAGES)
 
 
 def test_operations_guide_documents_every_metric() -> None:
