@@ -64,7 +64,7 @@ def eventually(port: int, check: Callable[[Samples], bool], timeout_s: float = 3
 
 
 def test_worker_metrics_count_accepted_and_quarantined_events(pipeline: HubPipeline) -> None:
-    port = pipeline.metrics_ports["worker"]
+    port = pipeline.live_metrics_port()
     before = scrape(port)
     code = f"{HAC_THANH}-261203-7701"
     good = new_event(
@@ -121,7 +121,7 @@ def test_worker_metrics_count_accepted_and_quarantined_events(pipeline: HubPipel
             and grew("hub_end_to_end_seconds_count", type=SUBMITTED)
         )
 
-    after = eventually(pipeline.metrics_ports["worker"], moved)
+    after = eventually(port, moved)
     assert reason == "key_subject_mismatch"
     assert value(after, "hub_events_accepted_total", type="unknown") == value(
         before, "hub_events_accepted_total", type="unknown"

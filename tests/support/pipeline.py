@@ -220,6 +220,13 @@ class Pipeline:
         worker.wait_for("Worker ready", timeout_s=90)
         return worker
 
+    def live_metrics_port(self) -> int:
+        """The ``/metrics`` port of the newest running worker (tests may replace the first)."""
+        for worker in reversed(self.workers):
+            if worker.proc is not None and worker.proc.poll() is None:
+                return self.metrics_ports[worker.name]
+        raise AssertionError("no worker of this pipeline is running")
+
     def close(self) -> None:
         for worker in self.workers:
             worker.stop()
