@@ -19,7 +19,14 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
-from connectors.config import ConnectorConfig, issue_at, line_index, load_config, secret
+from connectors.config import (
+    ConnectorConfig,
+    config_warnings,
+    issue_at,
+    line_index,
+    load_config,
+    secret,
+)
 from connectors.errors import ConfigError, ConfigIssue, ConnectorError
 from connectors.inbound import Poller, WebhookServer, create_webhook_app
 from connectors.metrics import ConnectorMetrics, serve
@@ -114,6 +121,9 @@ def _validate(args: argparse.Namespace) -> int:
     if issues:
         print(ConfigError(issues, str(path)), file=sys.stderr)
         return 1
+    index = line_index(path.read_text(encoding="utf-8"))
+    for field, message in config_warnings(config):  # allowed, but worth a second look
+        _say(f"{path}: warning: {issue_at(index, field, message)}")
     print(f"{path}: connector {config.name} for {config.agency} is valid")
     return 0
 

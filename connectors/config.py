@@ -19,7 +19,8 @@ from connectors.errors import ConfigError, ConfigIssue
 from connectors.mapping import FieldMapping, check_avro_path, compile_mapping
 from schemas import EVENT_TYPES, load_catalog
 
-__all__ = ["ConnectorConfig", "issue_at", "line_index", "load_config", "parse_config", "secret"]
+__all__ = ["ConnectorConfig", "config_warnings", "issue_at", "line_index", "load_config"]
+__all__ += ["parse_config", "secret"]
 
 _AGENCY = r"^\d{3}\.\d{2}\.\d{2}\.H\d{2}$"
 _TYPES = {e.ce_type: e for e in EVENT_TYPES}
@@ -106,12 +107,27 @@ class SmtpTarget(_Strict):
 Target = Annotated[SoapTarget | RestTarget | SmtpTarget, Field(discriminator="kind")]
 
 
+TimeoutAction = Literal["retry", "deadletter"]
+
+
 class Retry(_Strict):
+    """The retry budget of one message, what a timeout does, and how long to wait for a
+    peer that does not answer at all (connection refused) before dead-lettering."""
+
     attempts: int = Field(default=5, ge=1, le=100)
     initial_s: float = Field(default=0.2, gt=0)
     max_s: float = Field(default=5.0, gt=0)
     jitter_s: float = Field(default=0.2, ge=0)
-    on_timeout: Literal["retry", "deadletter"] = "retry"
+    # None: "retry" when the peer deduplicates (peer_dedupes), else "deadletter" (in-doubt)
+    on_timeout: TimeoutAction | None = None
+    unavailable_max_s: float = Field(default=900.0, gt=0)  # 15 min: outlasts a short outage
+
+    def timeout_action(self, peer_dedupes: bool) -> TimeoutAction:
+        """As configured, else resend only to a peer that dedupes: a timed-out request may
+        have acted, and a peer that cannot spot the repeat would act twice."""
+        if self.on_timeout is not None:
+            return self.on_timeout
+        return "retry" if peer_dedupes else "deadletter"
 
 
 class Breaker(_Strict):
@@ -144,7 +160,7 @@ class Outbound(_Strict):
     reply: EventRule | None = None
     retry: Retry = Field(default_factory=Retry)
     breaker: Breaker = Field(default_factory=Breaker)
-    peer_dedupes: bool = False  # the peer honours the idempotency key: resend in-doubt events
+    peer_dedupes: bool = False  # the peer honours the idempotency key: resend what is in doubt
 
     @field_validator("events")
     @classmethod
@@ -219,6 +235,16 @@ def secret(env: str | None, what: str) -> str | None:
     if value is None:
         raise ConfigError([ConfigIssue(0, what, f"environment variable {env} is not set")])
     return value
+
+
+def config_warnings(config: ConnectorConfig) -> list[tuple[str, str]]:
+    """(dotted field, message) of risky but allowed settings; the connector still runs."""
+    out = config.outbound
+    if out is None or out.retry.on_timeout != "retry" or out.peer_dedupes:
+        return []
+    why = "timeouts are resent to a peer that does not deduplicate (peer_dedupes: false)"
+    why += ": one that acted late gets the request twice; keep only for read-only queries"
+    return [("outbound.retry.on_timeout", why)]
 
 
 # --- loading ------------------------------------------------------------------------------

@@ -4,9 +4,13 @@
 - Transient errors (5xx, transient fault, read timeout) are retried with tenacity's
   exponential backoff plus jitter, up to ``retry.attempts``; then RetriesExhaustedError
   carries the last error to dead-letter.
+- A read timeout is retried only if the peer deduplicates (``Retry.timeout_action``): the
+  peer may have acted, so to one that cannot spot a repeat it is InDoubtError, never resent.
 - Nobody answering (connection refused, circuit open) does not spend the message's budget:
   the peer is down, not the message bad, so the connector waits in place (order kept) and
-  the breaker spaces the probes. A peer outage therefore ends with every message delivered.
+  the breaker spaces the probes. A peer outage therefore ends with every message delivered,
+  unless it lasts ``retry.unavailable_max_s``: then PeerUnavailableTooLongError dead-letters
+  the message (it never arrived, so a replay is safe) and the next one is tried.
 """
 
 from __future__ import annotations
@@ -21,15 +25,17 @@ from typing import Protocol, TypeVar
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception,
+    retry_if_exception_type,
     stop_after_attempt,
     wait_exponential_jitter,
 )
 
 from connectors.config import Breaker, Retry
 from connectors.errors import (
+    InDoubtError,
     PeerTimeoutError,
     PeerUnavailableError,
+    PeerUnavailableTooLongError,
     PermanentDeliveryError,
     RetriesExhaustedError,
     StoppedError,
@@ -117,8 +123,44 @@ class _Unobserved:
         pass
 
 
+class _Outage:
+    """How long one delivery has found nobody answering; any answer from the peer resets it."""
+
+    def __init__(self, limit_s: float, clock: Callable[[], float]) -> None:
+        self._limit_s, self._clock = limit_s, clock
+        self._since: float | None = None
+        self._last: PeerUnavailableError | None = None
+
+    def unanswered(self, exc: PeerUnavailableError) -> None:
+        """One more call nobody answered; PeerUnavailableTooLongError once over the limit."""
+        if self._since is None:
+            self._since = self._clock()
+        self._last = exc
+        self.check()
+
+    def answered(self) -> None:
+        self._since, self._last = None, None
+
+    def check(self) -> None:
+        """PeerUnavailableTooLongError when the peer has been unreachable for the limit."""
+        if self._since is None or self._last is None:
+            return
+        waited = self._clock() - self._since
+        if waited >= self._limit_s:
+            raise PeerUnavailableTooLongError(waited, self._limit_s, self._last)
+
+    def cap(self, seconds: float) -> float:
+        """``seconds``, or less so that a wait ends when the limit is reached."""
+        if self._since is None:
+            return seconds
+        return max(0.0, min(seconds, self._since + self._limit_s - self._clock()))
+
+
 class DeliveryPolicy:
-    """Runs one delivery (a ``send`` callable) under the retry budget and the breaker."""
+    """Runs one delivery (a ``send`` callable) under the retry budget and the breaker.
+
+    ``peer_dedupes`` decides, unless ``retry.on_timeout`` does, whether a timeout is resent.
+    """
 
     def __init__(
         self,
@@ -126,30 +168,31 @@ class DeliveryPolicy:
         breaker: Breaker,
         stop: threading.Event | None = None,
         observer: DeliveryObserver | None = None,
+        *,
+        peer_dedupes: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.retry = retry
-        self.breaker = CircuitBreaker(breaker.failures, breaker.open_s, breaker.max_open_s)
+        self.breaker = CircuitBreaker(breaker.failures, breaker.open_s, breaker.max_open_s, clock)
+        self.timeout_action = retry.timeout_action(peer_dedupes)
         self._stop = stop or threading.Event()
         self._observer = observer or _Unobserved()
+        self._clock = clock
 
     def _sleep(self, seconds: float) -> None:
         if self._stop.wait(seconds):
             raise StoppedError("stopping")
 
-    def _retryable(self, exc: BaseException) -> bool:
-        if isinstance(exc, PeerTimeoutError) and self.retry.on_timeout == "deadletter":
-            return False
-        return isinstance(exc, TransientDeliveryError)
-
-    def _attempt(self, send: Callable[[], T]) -> T:
+    def _attempt(self, send: Callable[[], T], outage: _Outage) -> T:
         """One counted attempt; waits (uncounted) while the peer does not answer at all."""
         pause = self.retry.initial_s
         while True:
             if self._stop.is_set():
                 raise StoppedError("stopping")
+            outage.check()
             wait = self.breaker.wait_time()
             if wait > 0:
-                self._sleep(wait)
+                self._sleep(outage.cap(wait))
                 continue
             started = time.monotonic()
             try:
@@ -159,12 +202,18 @@ class DeliveryPolicy:
                 self._observer.retrying()
                 self.breaker.failure()
                 log.warning("peer unavailable (%s); waiting", exc.reason)
-                self._sleep(pause)
+                outage.unanswered(exc)
+                self._sleep(outage.cap(pause))
                 pause = min(pause * 2, self.retry.max_s)
                 continue
-            except TransientDeliveryError:
+            except TransientDeliveryError as exc:
                 self._observer.call_done(time.monotonic() - started)
                 self.breaker.failure()
+                outage.answered()
+                if isinstance(exc, PeerTimeoutError) and self.timeout_action == "deadletter":
+                    raise InDoubtError(
+                        f"{exc}; the peer may have acted and does not deduplicate: not resent"
+                    ) from exc
                 raise
             except PermanentDeliveryError:
                 self._observer.call_done(time.monotonic() - started)
@@ -189,13 +238,14 @@ class DeliveryPolicy:
             wait=wait_exponential_jitter(
                 multiplier=self.retry.initial_s, max=self.retry.max_s, jitter=self.retry.jitter_s
             ),
-            retry=retry_if_exception(self._retryable),
+            retry=retry_if_exception_type(TransientDeliveryError),
             sleep=self._sleep,
             before_sleep=self._before_sleep,
             reraise=True,
         )
+        outage = _Outage(self.retry.unavailable_max_s, self._clock)
         try:
-            result: T = retrying(self._attempt, send)
+            result: T = retrying(self._attempt, send, outage)
         except TransientDeliveryError as exc:
             attempts = retrying.statistics.get("attempt_number", self.retry.attempts)
             raise RetriesExhaustedError(int(attempts), exc) from exc

@@ -3,7 +3,8 @@
 Adapters wrap zeep, requests (under zeep), httpx and kafka-python errors into these, so the
 delivery policy decides on our types only: :class:`TransientDeliveryError` is retried,
 :class:`PermanentDeliveryError` goes to dead-letter at once, :class:`PeerUnavailableError`
-(nobody answered) waits for the peer without spending the message's retry budget.
+(nobody answered) waits for the peer without spending the message's retry budget, up to
+``retry.unavailable_max_s`` (then :class:`PeerUnavailableTooLongError`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "PeerRejectedError",
     "PeerTimeoutError",
     "PeerUnavailableError",
+    "PeerUnavailableTooLongError",
     "PermanentDeliveryError",
     "RetriesExhaustedError",
     "StateStoreError",
@@ -124,7 +126,9 @@ class MalformedResponseError(PermanentDeliveryError):
 
 
 class InDoubtError(PermanentDeliveryError):
-    """A previous run was stopped while this event was being delivered; the peer may have it."""
+    """The peer may have acted and cannot deduplicate: a previous run stopped mid-delivery,
+    or the peer did not answer in time. Never resent blindly; an operator checks and replays.
+    """
 
     reason = "in-doubt"
 
@@ -137,6 +141,22 @@ class RetriesExhaustedError(PermanentDeliveryError):
     def __init__(self, attempts: int, last: TransientDeliveryError) -> None:
         super().__init__(f"{attempts} attempt(s); last error {last.reason}: {last}")
         self.attempts, self.last = attempts, last
+
+
+class PeerUnavailableTooLongError(PermanentDeliveryError):
+    """Nobody answered for ``retry.unavailable_max_s``: stop waiting, dead-letter the message.
+
+    The request never arrived, so a replay after the outage cannot deliver twice.
+    """
+
+    reason = "peer-unavailable"
+
+    def __init__(self, waited_s: float, limit_s: float, last: PeerUnavailableError) -> None:
+        super().__init__(
+            f"no answer for {waited_s:.1f}s (unavailable_max_s {limit_s:g}); "
+            f"last error {last.reason}: {last}"
+        )
+        self.waited_s, self.last = waited_s, last
 
 
 class StoppedError(ConnectorError):

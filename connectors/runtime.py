@@ -24,7 +24,15 @@ from kafka.structs import OffsetAndMetadata
 from connectors._rest import RestClient
 from connectors._smtp import SmtpClient
 from connectors._soap import SoapClient
-from connectors.config import ConnectorConfig, EventRule, RestTarget, SmtpTarget, SoapTarget, secret
+from connectors.config import (
+    ConnectorConfig,
+    EventRule,
+    RestTarget,
+    SmtpTarget,
+    SoapTarget,
+    config_warnings,
+    secret,
+)
 from connectors.dedupe import DeliveryLedger, LedgerState, StateLog, state_topic
 from connectors.delivery import BreakerState, DeliveryPolicy
 from connectors.errors import (
@@ -143,7 +151,15 @@ class OutboundConnector:
         self.group = f"{settings.topic_prefix}.connector.{config.name}"
         self.request = config.mapping(self.out.request)
         self.metrics = metrics or ConnectorMetrics(config.name)
-        self.policy = DeliveryPolicy(self.out.retry, self.out.breaker, self.stop, self.metrics)
+        self.policy = DeliveryPolicy(
+            self.out.retry,
+            self.out.breaker,
+            self.stop,
+            self.metrics,
+            peer_dedupes=self.out.peer_dedupes,
+        )
+        for field, warning in config_warnings(config):
+            log.warning("connector %s: %s: %s", config.name, field, warning)
         breaker = self.policy.breaker
         self.metrics.watch_breaker(lambda: breaker.state is not BreakerState.CLOSED)
         self._lag_due = 0.0

@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--secret", help="payment: checksum shared secret")
     parser.add_argument("--postal-token", help="postal: value of the Token header")
     parser.add_argument("--portal-token", help="portal: bearer token")
+    parser.add_argument("--portal-username", help="portal: HTTP basic user (not with a token)")
+    parser.add_argument("--portal-password", help="portal: HTTP basic password")
     return parser
 
 
@@ -45,6 +47,8 @@ def _options(name: str, args: argparse.Namespace) -> dict[str, Any]:
         options["token"] = args.postal_token
     if name == "portal" and args.portal_token:
         options["token"] = args.portal_token
+    if name == "portal" and args.portal_username:
+        options.update(username=args.portal_username, password=args.portal_password or "")
     return options
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -45,6 +47,19 @@ def text(data: Mapping[str, Any], key: str) -> str:
     """A field as a string ("" when missing or null)."""
     value = data.get(key)
     return "" if value is None else str(value)
+
+
+def basic_credentials(authorization: str) -> tuple[str, str] | None:
+    """``(username, password)`` of an ``Authorization: Basic ...`` header; None otherwise."""
+    scheme, _, encoded = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, colon, password = decoded.partition(":")
+    return (username, password) if colon else None
 
 
 class JsonPeer(Peer):

@@ -4,6 +4,8 @@
 Answers ``{error_code, message}`` with HTTP 200 as the real gateway does: ``"0"`` ok,
 ``"1"`` authentication error, ``"3"`` wrong agency id, ``"4"`` invalid data; in the modes:
 HTTP 503 with ``"99"`` (``fail``), HTTP 400 with ``"4"`` (``fail_permanent``).
+Authentication, when configured: a bearer token (``token``) or HTTP basic
+(``username`` + ``password``), as provincial API gateways in front of it use.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from connectors.peers._rest import (
     IDEMPOTENCY_HEADER,
     JsonError,
     JsonPeer,
+    basic_credentials,
     json_response,
     raw_body,
     read_json,
@@ -68,15 +71,38 @@ def validate(data: dict[str, Any]) -> tuple[str, str]:
 
 
 class PortalPeer(JsonPeer):
-    """Status sync endpoint; an optional bearer token is checked when ``token`` is set."""
+    """Status sync endpoint; checks a bearer ``token`` or basic ``username``/``password``."""
 
     name: ClassVar[str] = "portal"
     path: ClassVar[str] = "/api/v1/dossiers/status"
 
-    def __init__(self, *, token: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        username: str | None = None,
+        password: str = "",
+        **kwargs: Any,
+    ) -> None:
+        if token is not None and username is not None:
+            raise ValueError("a portal peer checks a bearer token or basic auth, not both")
         super().__init__(**kwargs)
-        self.token = token
+        self.token, self.username, self.password = token, username, password
         self._synced: list[dict[str, Any]] = []
+
+    def authorized(self, authorization: str) -> bool:
+        """Whether an ``Authorization`` header value passes (anything when none is set)."""
+        if self.token is not None:
+            return hmac.compare_digest(authorization.encode(), f"Bearer {self.token}".encode())
+        if self.username is None:
+            return True
+        given = basic_credentials(authorization)
+        if given is None:
+            return False
+        user, password = (value.encode() for value in given)
+        user_ok = hmac.compare_digest(user, self.username.encode())
+        password_ok = hmac.compare_digest(password, self.password.encode())
+        return user_ok and password_ok
 
     def describe(self) -> dict[str, str]:
         return {**super().describe(), "sync_url": f"{self.url}{self.path}"}
@@ -99,10 +125,7 @@ class PortalPeer(JsonPeer):
 
     async def _sync(self, request: Request) -> Response:
         key = request.headers.get(IDEMPOTENCY_HEADER)
-        given = request.headers.get("Authorization", "")
-        authorized = self.token is None or hmac.compare_digest(
-            given.encode(), f"Bearer {self.token}".encode()
-        )
+        authorized = self.authorized(request.headers.get("Authorization", ""))
         try:
             data: dict[str, Any] = await read_json(request)
             problem = ""

@@ -204,13 +204,60 @@ def test_slow_peer_beyond_timeout_is_retried_with_the_same_key(pipe: Pipeline) -
         peer.set_mode("slow", delay=1.5, times=1)
         event = submitted(dossier(1))
         pipe.publish_inbox([event])
-        with Running(pipe, civil_config(peer)):
+        with Running(pipe, civil_config(peer, peer_dedupes=True)):
             wait_until(lambda: any(e.outcome == Outcome.DUPLICATE for e in peer.log()), 15)
             wait_until(lambda: len(peer.accepted()) == 1)
         log = peer.log()
     # the slow request timed out on our side but took effect; the retry carried the same key
     assert {e.idempotency_key for e in log} == {event.id}
     assert len(peer.registrations()) == 1
+
+
+def test_slow_peer_that_cannot_dedupe_gets_it_once_and_it_is_in_doubt(pipe: Pipeline) -> None:
+    # a registry without idempotency: it acts after 1.5 s, the connector gave up after 1 s
+    with CivilStatusPeer(username="quangphu", password="s3cret") as peer:
+        peer.set_mode("slow", delay=1.5, times=1)
+        slow, after = submitted(dossier(1), child="Chậm"), submitted(dossier(1), child="Sau")
+        pipe.publish_inbox([slow, after])
+        with Running(pipe, civil_config(peer)):
+            [(event_id, why)] = pipe.dead_letters(1)
+            wait_until(lambda: len(peer.accepted()) == 2, what="the late one and the next")
+            time.sleep(1.0)  # room for a resend, which must not come
+        log = peer.log()
+    assert (event_id, why.reason, why.stage) == (slow.id, "in-doubt", "connector:civil-status-test")
+    assert "no answer within" in why.detail
+    assert [e.idempotency_key for e in log] == [slow.id, after.id]  # sent once, then the next
+    # the late one acted after the next had been delivered: in doubt, order is not promised
+    assert sorted(r["ChildName"] for r in peer.registrations()) == ["Chậm", "Sau"]
+
+
+def test_peer_down_beyond_the_bound_dead_letters_and_the_next_is_tried(
+    pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectors.cli import main as cli_main
+
+    peer = CivilStatusPeer(username="quangphu", password="s3cret")
+    with peer:
+        first, second = submitted(dossier(1), child="Một"), submitted(dossier(1), child="Hai")
+        peer.stop()  # connection refused from the start, even for the WSDL
+        pipe.publish_inbox([first, second])
+        retry = {**FAST, "unavailable_max_s": 1.5}
+        with Running(pipe, civil_config(peer, retry=retry)):
+            dead = pipe.dead_letters(2, timeout_s=30)
+            assert peer.log() == []
+            # each waited its own bound; the second was tried only after the first gave up
+            assert [(event_id, why.reason) for event_id, why in dead] == [
+                (first.id, "peer-unavailable"),
+                (second.id, "peer-unavailable"),
+            ]
+            for _, why in dead:
+                assert "unavailable_max_s 1.5" in why.detail
+                assert "cannot load WSDL" in why.detail  # the last error
+            peer.start()
+            monkeypatch.setenv("HUB_TOPIC_PREFIX", pipe.settings.topic_prefix)
+            assert cli_main(["deadletter", "replay", "--reason", "peer-unavailable"]) == 0
+            wait_until(lambda: len(peer.accepted()) == 2, what="the replayed pair")
+    assert [r["ChildName"] for r in peer.registrations()] == ["Một", "Hai"]
 
 
 def test_retry_budget_exhausted_then_replayed_after_the_fix(pipe: Pipeline) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.config import load_config, parse_config
+from connectors.config import config_warnings, load_config, parse_config
 from connectors.errors import ConfigError
 
 EXAMPLES = sorted((Path(__file__).parents[3] / "connectors" / "examples").glob("*.yaml"))
@@ -94,3 +94,49 @@ def test_reply_must_fill_required_fields() -> None:
     )
     fields = {f for _, f in _issues(text)}
     assert {"outbound.reply.data", "outbound.reply.data.colour"} <= fields
+
+
+@pytest.mark.parametrize(
+    ("extra", "action"),
+    [
+        ("", "deadletter"),  # peer_dedupes defaults to false: a timeout is in doubt
+        ("  peer_dedupes: true\n", "retry"),
+        ("  peer_dedupes: true\n  retry: {on_timeout: deadletter}\n", "deadletter"),
+        ("  retry: {on_timeout: retry}\n", "retry"),
+    ],
+)
+def test_timeout_action_defaults_to_whether_the_peer_dedupes(extra: str, action: str) -> None:
+    out = parse_config(GOOD + extra).outbound
+    assert out is not None
+    assert out.retry.timeout_action(out.peer_dedupes) == action
+
+
+def test_retry_on_timeout_to_a_peer_that_cannot_dedupe_is_a_warning() -> None:
+    risky = parse_config(GOOD + "  retry: {on_timeout: retry}\n")  # allowed: an override
+    [(field, message)] = config_warnings(risky)
+    assert field == "outbound.retry.on_timeout"
+    assert "does not deduplicate" in message
+    safe = GOOD + "  peer_dedupes: true\n  retry: {on_timeout: retry}\n"
+    assert config_warnings(parse_config(safe)) == []
+    assert config_warnings(parse_config(GOOD)) == []
+
+
+def test_unavailable_max_s_is_configurable_and_positive() -> None:
+    out = parse_config(GOOD + "  retry: {unavailable_max_s: 30}\n").outbound
+    assert out is not None
+    assert out.retry.unavailable_max_s == 30
+    assert _issues(GOOD + "  retry: {unavailable_max_s: 0}\n") == [
+        (10, "outbound.retry.unavailable_max_s")
+    ]
+
+
+def test_validate_reports_the_warning_with_its_line_and_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from connectors.cli import main as cli_main
+
+    config = tmp_path / "risky.yaml"
+    config.write_text(GOOD + "  retry:\n    on_timeout: retry\n", encoding="utf-8")
+    assert cli_main(["connector", "validate", "--offline", str(config)]) == 0
+    err = capsys.readouterr().err
+    assert f"{config}: warning: line 11: outbound.retry.on_timeout:" in err

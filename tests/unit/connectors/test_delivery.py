@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from connectors.config import Breaker, Retry
 from connectors.delivery import BreakerState, CircuitBreaker, DeliveryPolicy
 from connectors.errors import (
+    InDoubtError,
     PeerRejectedError,
     PeerTimeoutError,
     PeerUnavailableError,
+    PeerUnavailableTooLongError,
     RetriesExhaustedError,
     TransientDeliveryError,
 )
@@ -30,8 +34,25 @@ class Script:
         return {"ok": "yes"}
 
 
-def policy(retry: Retry = FAST) -> DeliveryPolicy:
-    return DeliveryPolicy(retry, Breaker(failures=100, open_s=0.01))
+def policy(retry: Retry = FAST, *, peer_dedupes: bool = False) -> DeliveryPolicy:
+    return DeliveryPolicy(retry, Breaker(failures=100, open_s=0.01), peer_dedupes=peer_dedupes)
+
+
+class Clock:
+    """A monotonic clock that each send() moves on by ``step`` seconds."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sending(self, script: Script) -> Callable[[], dict[str, str]]:
+        def send() -> dict[str, str]:
+            self.now += self.step
+            return script()
+
+        return send
 
 
 def test_transient_errors_are_retried() -> None:
@@ -62,12 +83,63 @@ def test_peer_down_does_not_spend_the_budget() -> None:
     assert send.calls == 11
 
 
-def test_timeouts_can_be_sent_to_dead_letter_at_once() -> None:
-    retry = FAST.model_copy(update={"on_timeout": "deadletter"})
-    send = Script(PeerTimeoutError("slow"))
-    with pytest.raises(RetriesExhaustedError):
-        policy(retry).run(send)
+@pytest.mark.parametrize(
+    ("on_timeout", "peer_dedupes", "action"),
+    [
+        (None, False, "deadletter"),  # the default: never resend to a peer that cannot dedupe
+        (None, True, "retry"),
+        ("retry", False, "retry"),  # an explicit override (config_warnings flags it)
+        ("deadletter", True, "deadletter"),
+    ],
+)
+def test_timeout_action_follows_peer_dedupes_unless_configured(
+    on_timeout: str | None, peer_dedupes: bool, action: str
+) -> None:
+    retry = FAST.model_copy(update={"on_timeout": on_timeout})
+    assert policy(retry, peer_dedupes=peer_dedupes).timeout_action == action
+
+
+def test_timeout_to_a_peer_that_cannot_dedupe_is_in_doubt_and_sent_once() -> None:
+    send = Script(PeerTimeoutError("no answer within 1.0s"))
+    with pytest.raises(InDoubtError) as caught:
+        policy().run(send)
     assert send.calls == 1
+    assert caught.value.reason == "in-doubt"
+    assert "no answer within 1.0s" in str(caught.value)
+
+
+def test_timeout_to_a_peer_that_dedupes_is_resent() -> None:
+    send = Script(PeerTimeoutError("slow"))
+    assert policy(peer_dedupes=True).run(send) == {"ok": "yes"}
+    assert send.calls == 2
+
+
+def test_peer_down_too_long_ends_with_the_last_error() -> None:
+    clock = Clock(step=10.0)  # each refused call takes 10 s of the clock
+    retry = FAST.model_copy(update={"unavailable_max_s": 25.0})
+    refused = Script(*(PeerUnavailableError(f"refused #{n}") for n in range(100)))
+    breaker = Breaker(failures=100, open_s=0.01)
+    with pytest.raises(PeerUnavailableTooLongError) as caught:
+        DeliveryPolicy(retry, breaker, clock=clock).run(clock.sending(refused))
+    assert refused.calls == 4  # first refusal at t=10, then 20, 30, 40: 30 s >= 25 s
+    assert caught.value.reason == "peer-unavailable"
+    assert caught.value.last.reason == "peer-unavailable"
+    assert "refused #3" in str(caught.value)
+    assert "unavailable_max_s 25" in str(caught.value)
+
+
+def test_an_answer_restarts_the_unavailable_clock() -> None:
+    clock = Clock(step=10.0)
+    retry = FAST.model_copy(update={"unavailable_max_s": 25.0})
+    down = [PeerUnavailableError("refused")] * 2  # 10 s of outage each time, under 25 s
+    send = Script(*down, TransientDeliveryError("503"), *down)
+    breaker = Breaker(failures=100, open_s=0.01)
+    assert DeliveryPolicy(retry, breaker, clock=clock).run(clock.sending(send)) == {"ok": "yes"}
+    assert send.calls == 6
+
+
+def test_the_default_bound_outlasts_a_short_outage() -> None:
+    assert Retry().unavailable_max_s >= 600
 
 
 def test_breaker_opens_then_probes_and_closes() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from connectors.peers import Mode, Outcome, PaymentPeer, PortalPeer, PostalPeer
 from connectors.peers import payment_checksum as pc
+from connectors.peers._rest import basic_credentials
 
 SECRET = "bi-mat-thanh-toan"
 DOSSIER = "000.17.22.H56-250101-0001"
@@ -244,3 +245,33 @@ def test_portal_auth_and_modes(portal: PortalPeer) -> None:
     assert httpx.post(url, json=status_sync("2"), headers=auth).status_code == 400
     assert httpx.post(url, content=b"[1,", headers=auth).json()["error_code"] == "4"
     assert portal.statuses() == []
+
+
+def test_portal_basic_auth() -> None:
+    with PortalPeer(username="lgsp", password="mat-khau") as peer:
+        url = peer.describe()["sync_url"]
+        for auth in (None, ("lgsp", "sai"), ("khac", "mat-khau")):
+            refused = httpx.post(url, json=status_sync("2"), auth=auth)
+            assert refused.json()["error_code"] == "1"
+        bearer = {"Authorization": "Bearer mat-khau"}
+        assert httpx.post(url, json=status_sync("2"), headers=bearer).json()["error_code"] == "1"
+        ok = httpx.post(url, json=status_sync("2"), auth=("lgsp", "mat-khau"))
+        assert ok.json()["error_code"] == "0"
+        assert [e.outcome for e in peer.log()] == [Outcome.REJECTED] * 4 + [Outcome.ACCEPTED]
+    with pytest.raises(ValueError, match="not both"):
+        PortalPeer(token="t", username="u")
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Basic bGdzcDptYXQ6a2hhdQ==", ("lgsp", "mat:khau")),  # the password may hold ':'
+        ("basic bGdzcDo=", ("lgsp", "")),
+        ("Basic bGdzcA==", None),  # no colon
+        ("Basic !!!", None),
+        ("Bearer bGdzcDo=", None),
+        ("", None),
+    ],
+)
+def test_basic_credentials(header: str, expected: tuple[str, str] | None) -> None:
+    assert basic_credentials(header) == expected
