@@ -1,7 +1,8 @@
 """A minimal Faust application run as a real worker process by test_faust_compat.
 
 It counts events per key in a table and forwards each event, with its headers and the
-running count, to an output topic. Topic names come from the test through the environment.
+running count, to an output topic. Topic names come from the test through the environment;
+the cluster's security settings (``HUB_KAFKA_*``) as for every hub process.
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ from typing import Any
 
 import faust
 
+from hub_settings import load_settings
+from streams.credentials import faust_broker_credentials
+
 app = faust.App(
     os.environ["PROBE_APP_ID"],
     broker=f"kafka://{os.environ['PROBE_BOOTSTRAP']}",
+    broker_credentials=faust_broker_credentials(load_settings().kafka),
     store="memory://",
     topic_partitions=1,
     topic_replication_factor=1,

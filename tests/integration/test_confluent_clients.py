@@ -5,6 +5,7 @@ written by the hub's codec to a real Kafka topic."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from confluent_kafka import Consumer
@@ -20,6 +21,30 @@ from schemas.examples import example_event
 
 pytestmark = pytest.mark.integration
 SUBJECT = "vn.gov.thanhhoa.hub.DossierSubmitted"
+
+
+def librdkafka_config(settings: HubSettings) -> dict[str, Any]:
+    """Confluent's (librdkafka's) names for the cluster and security settings (HUB_KAFKA_*)."""
+    kafka = settings.kafka
+    config: dict[str, Any] = {
+        "bootstrap.servers": settings.bootstrap,
+        "security.protocol": kafka.security_protocol.lower(),
+    }
+    if kafka.sasl_mechanism is not None:
+        config["sasl.mechanisms"] = kafka.sasl_mechanism
+        config["sasl.username"] = kafka.sasl_username
+        if kafka.sasl_password is not None:
+            config["sasl.password"] = kafka.sasl_password.get_secret_value()
+    for ours, theirs in (
+        ("ssl_cafile", "ssl.ca.location"),
+        ("ssl_certfile", "ssl.certificate.location"),
+        ("ssl_keyfile", "ssl.key.location"),
+    ):
+        if getattr(kafka, ours) is not None:
+            config[theirs] = str(getattr(kafka, ours))
+    if not kafka.ssl_check_hostname:
+        config["ssl.endpoint.identification.algorithm"] = "none"
+    return config
 
 
 def test_confluent_registry_client_registers_and_fetches(registry_url: str) -> None:
@@ -53,7 +78,7 @@ def test_confluent_avro_deserializer_reads_hub_events(
 
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.bootstrap,
+            **librdkafka_config(settings),
             "group.id": f"confluent-{topic}",
             "auto.offset.reset": "earliest",
         }

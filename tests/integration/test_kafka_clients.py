@@ -79,7 +79,7 @@ async def test_aiokafka_round_trips_headers(
     settings: HubSettings, new_topic: NewTopicFactory
 ) -> None:
     topic = new_topic("aio")
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all")
+    producer = AIOKafkaProducer(**settings.aiokafka_client_config(), acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(
@@ -89,7 +89,7 @@ async def test_aiokafka_round_trips_headers(
         await producer.stop()
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=settings.bootstrap,
+        **settings.aiokafka_client_config(),
         auto_offset_reset="earliest",
         group_id=f"g-{uuid.uuid4().hex[:6]}",
     )
