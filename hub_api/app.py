@@ -7,6 +7,7 @@ ready-made :class:`~hub_api.services.Services` (then nothing is started here).
 
 from __future__ import annotations
 
+import copy
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -18,17 +19,29 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hub_api import errors
 from hub_api.auth import AuthContext, CredentialStore, LookupTokens
 from hub_api.errors import PayloadTooLargeError, install_handlers, response_for
 from hub_api.metrics import ApiMetrics
 from hub_api.ratelimit import TokenBuckets
-from hub_api.routers import citizen, dossiers, events, operations, registry, support
+from hub_api.routers import (
+    citizen,
+    dossiers,
+    events,
+    openapi_examples,
+    operations,
+    registry,
+    registry_examples,
+    support,
+)
 from hub_api.routers.schema_registry import STATE_ATTRIBUTE, attach_schema_registry
 from hub_api.services import Services, start_services
 from hub_settings import HubSettings, load_settings
 from registry.schema_store import SchemaStore
 
 log = logging.getLogger(__name__)
+
+_ROUTERS = (events, dossiers, support, registry, operations, citizen)
 
 _DESCRIPTION = """\
 Inter-agency integration bus of Thanh Hóa province (LGSP, *trục liên thông*).
@@ -115,12 +128,48 @@ def _local_times(node: Any) -> None:
             _local_times(child)
 
 
+def _own_examples(model: type) -> list[Any] | None:
+    extra = getattr(model, "model_config", {}).get("json_schema_extra")
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    return examples if isinstance(examples, list) else None
+
+
+def _documented_examples() -> dict[str, list[Any]]:
+    """Examples by component name: the routers' and errors' models' own, then those of the
+    models defined below the routers (dossier views, catalog entries).
+    """
+    found: dict[str, list[Any]] = {}
+    for module in (*_ROUTERS, errors):
+        for value in vars(module).values():
+            own = _own_examples(value) if isinstance(value, type) else None
+            if own is not None and value.__module__ == module.__name__:
+                found[value.__name__] = own
+    for models in (openapi_examples.COMPONENT_EXAMPLES, registry_examples.COMPONENT_EXAMPLES):
+        for model, examples in models.items():
+            found.setdefault(model.__name__, examples)
+    return found
+
+
+def _component_examples(document: dict[str, Any]) -> None:
+    """Set the components' examples exactly as documented. FastAPI encodes the document
+    with ``exclude_none``, which also drops the nulls inside examples (the required
+    ``finished_at: null`` of a dossier in progress), and cannot see the examples of models
+    defined outside the routers.
+    """
+    schemas = document.get("components", {}).get("schemas", {})
+    for name, examples in _documented_examples().items():
+        if name in schemas:
+            schemas[name]["examples"] = copy.deepcopy(examples)
+
+
 def _openapi_of(app: FastAPI) -> Callable[[], dict[str, Any]]:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _local_times(build())
+            document = build()
+            _local_times(document)
+            _component_examples(document)
         assert app.openapi_schema is not None
         return app.openapi_schema
 
@@ -164,7 +213,7 @@ def create_app(
     install_handlers(app)
     app.middleware("http")(metrics.middleware)
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
-    for module in (events, dossiers, support, registry, operations, citizen):
+    for module in _ROUTERS:
         app.include_router(module.router)
     app.mount("/citizen/static", StaticFiles(directory=citizen.STATIC_DIR), name="citizen-static")
     # The schema registry wraps the lifespan above, so its store runs first.

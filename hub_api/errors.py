@@ -8,8 +8,9 @@ Every error answer is ``application/problem+json`` (RFC 9457) with a stable ``ty
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
@@ -100,13 +101,40 @@ class NotReadyError(ApiError):
 class Problem(BaseModel):
     """An RFC 9457 problem detail; extension members may follow."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": PROBLEM_BASE + "not-found",
+                    "title": "Not found",
+                    "status": 404,
+                    "detail": "no dossier 000.17.22.H56-261203-0001 visible to this credential",
+                    "instance": "/v1/dossiers/000.17.22.H56-261203-0001",
+                },
+                {
+                    "type": PROBLEM_BASE + "signature-rejected",
+                    "title": "Event rejected and quarantined",
+                    "status": 422,
+                    "detail": "signature check failed (bad_signature): signature does not "
+                    "verify with key '000.17.22.H56:9aa82755437858ce'; "
+                    "the event was stored in quarantine",
+                    "instance": "/v1/events",
+                    "reason": "bad_signature",
+                    "event_id": "a16fb87f-77fa-4bf6-b038-08887fc7ad2b",
+                    "quarantined": True,
+                },
+            ]
+        },
+    )
 
     type: str = Field(examples=[PROBLEM_BASE + "not-found"])
     title: str = Field(examples=["Not found"])
     status: int = Field(examples=[404])
-    detail: str = Field(default="", examples=["no dossier 000.00.06.H56-260302-0001"])
-    instance: str | None = None
+    detail: str = Field(
+        default="", examples=["no dossier 000.17.22.H56-261203-0001 visible to this credential"]
+    )
+    instance: str | None = Field(default=None, examples=["/v1/dossiers/000.17.22.H56-261203-0001"])
 
 
 # class -> (status, slug, title); the most specific class in an error's MRO wins.
@@ -160,17 +188,101 @@ def problem_type(slug: str) -> str:
     return PROBLEM_BASE + slug
 
 
-def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` documenting problem+json answers with these status codes."""
+ProblemExample = BaseException | Mapping[str, Any]
+"""An OpenAPI example of a problem: an error (rendered exactly as the API renders it) or
+a ready problem body."""
+
+_TEXT = {"type": "string"}
+_HEADERS: Final[dict[int, dict[str, Any]]] = {
+    401: {"WWW-Authenticate": {"description": 'Bearer realm="thanhhoa-hub"', "schema": _TEXT}},
+    429: {"Retry-After": {"description": "seconds until the next request", "schema": _TEXT}},
+}
+
+
+def problem_example(error: BaseException, instance: str | None = None) -> dict[str, Any]:
+    """The problem body the API answers for ``error`` at path ``instance``."""
+    return _body(response_for(error, instance))
+
+
+def invalid_request_example(
+    instance: str, loc: Sequence[str | int], msg: str, kind: str
+) -> dict[str, Any]:
+    """The problem for a request that does not match the API's schema (422), or for a
+    body that is not JSON at all (``kind`` ``json_invalid``, 400)."""
+    error = RequestValidationError([{"type": kind, "loc": tuple(loc), "msg": msg}])
+    return _body(_validation_response(error, instance))
+
+
+def _body(response: JSONResponse) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(bytes(response.body))
+    return body
+
+
+_AT_MOST_500 = "Input should be less than or equal to 500"
+
+
+def _default_examples(code: int, instance: str | None) -> list[ProblemExample]:
+    """What most routes answer with ``code`` (routes may document their own instead)."""
+    where = instance or ""  # no instance: dropped from the examples by the caller
+    defaults: dict[int, list[ProblemExample]] = {
+        400: [invalid_request_example(where, ("body", 12), "JSON decode error", "json_invalid")],
+        401: [NotAuthenticatedError("an API key is required (X-API-Key or Authorization: Bearer)")],
+        403: [ForbiddenError("this needs one of the roles: admin, operator")],
+        404: [_body(problem(404, "not-found", "Not found", "Not Found", where))],
+        409: [EventIdConflictError("event id was accepted with other content")],
+        413: [PayloadTooLargeError("the body exceeds 1000000 bytes")],
+        422: [invalid_request_example(where, ("query", "limit"), _AT_MOST_500, "less_than_equal")],
+        429: [RateLimitedError("rate limit of 20/s exceeded", retry_after=0.05)],
+        503: [PublishError("Kafka did not acknowledge the publish to hub.ingress: timed out")],
+    }
+    return defaults.get(code, [])
+
+
+def _examples_of(examples: Sequence[ProblemExample], instance: str | None) -> dict[str, Any]:
+    """OpenAPI Example Objects keyed by problem slug."""
+    out: dict[str, Any] = {}
+    for example in examples:
+        body = (
+            problem_example(example, instance)
+            if isinstance(example, BaseException)
+            else dict(example)
+        )
+        if instance is None:
+            body.pop("instance", None)
+        slug = str(body["type"]).removeprefix(PROBLEM_BASE)
+        key = f"{slug}-{len(out) + 1}" if slug in out else slug
+        out[key] = {"summary": str(body["title"]), "value": body}
+    return out
+
+
+def problem_responses(
+    *codes: int,
+    instance: str | None = None,
+    examples: Mapping[int, Sequence[ProblemExample]] | None = None,
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` documenting problem+json answers with these status codes.
+
+    Each code carries examples as the API really renders them: the route's ``examples``
+    for the code (errors it raises, or ready bodies), else the usual ones for the code;
+    ``instance`` is an example request path of the route.
+    """
     ref = {"$ref": "#/components/schemas/Problem"}
-    return {
-        code: {
+    given = examples or {}
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        media: dict[str, Any] = {"schema": ref}
+        found = _examples_of(given.get(code) or _default_examples(code, instance), instance)
+        if found:
+            media["examples"] = found
+        response: dict[str, Any] = {
             "model": Problem,
             "description": _DESCRIPTIONS.get(code, "Error"),
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": ref}},
+            "content": {PROBLEM_MEDIA_TYPE: media},
         }
-        for code in codes
-    }
+        if code in _HEADERS:
+            response["headers"] = _HEADERS[code]
+        out[code] = response
+    return out
 
 
 def problem(

@@ -14,11 +14,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from hub_api.auth import anonymous, auth_context
 from hub_api.dossier_query import detail_of
-from hub_api.errors import NotAuthenticatedError, NotFoundError, problem_responses
+from hub_api.errors import (
+    NotAuthenticatedError,
+    NotFoundError,
+    ProblemExample,
+    problem_responses,
+)
+from hub_api.routers import openapi_examples as ex
 from hub_api.routers.dossiers import live_response
 from hub_api.services import Services, get_services
 from registry.lifecycle import DossierState
@@ -30,15 +36,32 @@ router = APIRouter(tags=["citizen"], dependencies=[Depends(anonymous)])
 Services_ = Annotated[Services, Depends(get_services)]
 Token = Annotated[str | None, Query(max_length=64, description="lookup token from the receipt")]
 TokenHeader = Annotated[str | None, Header(alias="X-Lookup-Token", max_length=64)]
-_ERRORS = problem_responses(401, 404, 422, 429)
+_PROBLEMS: dict[int, list[ProblemExample]] = {
+    401: [NotAuthenticatedError("the lookup token from the receipt is required")],
+    404: [NotFoundError("no dossier with this code and lookup token")],
+}
+_ERRORS = problem_responses(
+    401, 404, 422, 429, instance=f"/v1/citizen/dossiers/{ex.DOSSIER}", examples=_PROBLEMS
+)
+_LIVE_ERRORS = problem_responses(
+    401, 404, 422, 429, instance=f"/v1/citizen/dossiers/{ex.DOSSIER}/live", examples=_PROBLEMS
+)
 
 
 class CitizenStep(BaseModel):
+    """One agency's step of a linked procedure (liên thông)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.CITIZEN_STEP]})
+
     agency_name: str
     state: str
 
 
 class CitizenEntry(BaseModel):
+    """One line of the processing history, by the agency's name."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [*ex.CITIZEN_ENTRIES[2:]]})
+
     status: int
     status_vi: str
     status_en: str
@@ -48,6 +71,8 @@ class CitizenEntry(BaseModel):
 
 class CitizenDossier(BaseModel):
     """What a citizen may see of a dossier."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.CITIZEN_DOSSIER]})
 
     code: str
     procedure: str
@@ -129,8 +154,11 @@ def citizen_dossier(
     "/v1/citizen/dossiers/{code}/live",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": "state events"},
-        **_ERRORS,
+        200: {
+            "content": {"text/event-stream": {"example": ex.CITIZEN_LIVE}},
+            "description": "state events",
+        },
+        **_LIVE_ERRORS,
     },
     summary="Live status for the citizen page (Server-Sent Events)",
 )

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub_api.auth import Principal, Role, auth_context, is_party, require
 from hub_api.dossier_query import (
@@ -25,7 +25,15 @@ from hub_api.dossier_query import (
     page_of,
     summary_of,
 )
-from hub_api.errors import ForbiddenError, MalformedRequestError, NotFoundError, problem_responses
+from hub_api.errors import (
+    ForbiddenError,
+    InvalidCursorError,
+    MalformedRequestError,
+    NotFoundError,
+    invalid_request_example,
+    problem_responses,
+)
+from hub_api.routers import openapi_examples as ex
 from hub_api.services import Services, get_services
 from registry.lifecycle import DossierState
 from registry.statistics import aggregate, summarize
@@ -35,11 +43,41 @@ router = APIRouter(tags=["dossiers"])
 Services_ = Annotated[Services, Depends(get_services)]
 Reader = Annotated[Principal, Depends(require(Role.AGENCY, Role.OPERATOR, Role.ADMIN))]
 _HEARTBEAT_S = 15.0
-_ERRORS = problem_responses(400, 401, 403, 404, 422, 429)
+_CODES = (400, 401, 403, 404, 422, 429)
+_ONE = f"/v1/dossiers/{ex.DOSSIER}"
+_NOT_VISIBLE = NotFoundError(f"no dossier {ex.DOSSIER} visible to this credential")
+_ONE_ERRORS = problem_responses(*_CODES, instance=_ONE, examples={404: [_NOT_VISIBLE]})
+_LIVE_ERRORS = problem_responses(*_CODES, instance=f"{_ONE}/live", examples={404: [_NOT_VISIBLE]})
+_LIST_ERRORS = problem_responses(
+    *_CODES,
+    instance="/v1/dossiers",
+    examples={
+        400: [
+            InvalidCursorError("the cursor belongs to a query with other filters"),
+            MalformedRequestError("from/to need a UTC offset, e.g. 2026-03-01T00:00:00+07:00"),
+        ],
+        403: [ForbiddenError("an agency credential lists only its own dossiers")],
+        422: [
+            invalid_request_example(
+                "/v1/dossiers",
+                ("query", "status"),
+                "Input should be less than or equal to 10",
+                "less_than_equal",
+            )
+        ],
+    },
+)
+_STATS_ERRORS = problem_responses(
+    *_CODES,
+    instance="/v1/statistics",
+    examples={403: [ForbiddenError("an agency credential sees only its own statistics")]},
+)
 
 
 class GroupStatsOut(BaseModel):
     """Counts and timeliness of one (responsible agency, procedure) pair."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.GROUP_STATS]})
 
     agency: str
     procedure: str
@@ -67,7 +105,7 @@ def visible_state(services: Services, principal: Principal, code: str) -> Dossie
 @router.get(
     "/v1/dossiers/{code}",
     response_model=DossierDetail,
-    responses=_ERRORS,
+    responses=_ONE_ERRORS,
     summary="A dossier's status, timeline and deadline",
 )
 def get_dossier(
@@ -82,7 +120,7 @@ def get_dossier(
 @router.get(
     "/v1/dossiers",
     response_model=DossierPage,
-    responses=_ERRORS,
+    responses=_LIST_ERRORS,
     summary="Dossiers by agency, status, overdue flag and submission time",
 )
 def list_dossiers(
@@ -114,7 +152,7 @@ def list_dossiers(
 @router.get(
     "/v1/statistics",
     response_model=list[GroupStatsOut],
-    responses=_ERRORS,
+    responses=_STATS_ERRORS,
     summary="Dossier statistics per responsible agency and procedure",
 )
 def statistics(
@@ -197,8 +235,11 @@ async def _events(
 @router.get(
     "/v1/dossiers/{code}/live",
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": "state events"},
-        **_ERRORS,
+        200: {
+            "content": {"text/event-stream": {"example": ex.DOSSIER_LIVE}},
+            "description": "state events",
+        },
+        **_LIVE_ERRORS,
     },
     response_class=StreamingResponse,
     summary="Live status of a dossier (Server-Sent Events)",

@@ -29,8 +29,11 @@ from hub_api.errors import (
     ForbiddenError,
     InvalidEventError,
     MalformedRequestError,
+    ProblemExample,
+    invalid_request_example,
     problem_responses,
 )
+from hub_api.routers import openapi_examples as ex
 from hub_api.services import RecentEvents, Services, get_services
 from schemas import EVENT_TYPES, CloudEvent, KafkaMessage, UnknownEventTypeError, format_time
 from schemas.message import (
@@ -53,25 +56,59 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 _KNOWN_TYPES = frozenset(e.ce_type for e in EVENT_TYPES)
 _SUBMITTED = "vn.gov.thanhhoa.dossier.submitted"
 _SIG_FIELDS = ("sigkeyid", "sigalg", "signature", "sigroot", "sigsize", "sigleaf", "sigpath")
-_EXAMPLE: dict[str, Any] = {
-    "specversion": "1.0",
-    "id": "5f0c7a52-8d0e-4a53-9a55-2c8c1f7f3a10",
-    "source": "000.00.06.H56",
-    "type": "vn.gov.thanhhoa.dossier.status_changed",
-    "subject": "000.00.06.H56-260302-0001",
-    "time": "2026-03-02T01:30:00.000Z",
-    "data_base64": "AAAAAAU...",
-    "sigkeyid": "000.00.06.H56:56475aa75463474c",
-    "sigalg": "ed25519",
-    "signature": "base64url-of-64-bytes",
-}
 _Text = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+def _at(index: int, error: Exception) -> Exception:
+    """``error`` as raised for the event at ``index`` of a batch (for the examples)."""
+    setattr(error, BATCH_INDEX, index)
+    return error
+
+
+_FORBIDDEN = f"this credential publishes as {ex.WARD}, not {ex.JUSTICE}"
+_UNKNOWN_TYPE = "unknown event type 'vn.gov.thanhhoa.dossier.approved'"
+_ONE_BODY = "give exactly one of data (JSON) or data_base64 (Avro)"
+_EVENT_PROBLEMS: dict[int, list[ProblemExample]] = {
+    400: [MalformedRequestError("data_base64 is not valid base64")],
+    403: [ForbiddenError(_FORBIDDEN)],
+    409: [EventIdConflictError(f"event id {ex.EVENT_ID} was accepted with other content")],
+    422: [
+        EventQuarantinedError(
+            f"signature check failed (bad_signature): {ex.BAD_SIGNATURE_DETAIL}; "
+            "the event was stored in quarantine",
+            reason="bad_signature",
+            event_id=ex.EVENT_ID,
+            quarantined=True,
+        ),
+        UnknownEventTypeError(_UNKNOWN_TYPE),
+        InvalidEventError(_ONE_BODY),
+        invalid_request_example("/v1/events", ("body", "signature"), "Field required", "missing"),
+    ],
+}
+_BATCH_PROBLEMS: dict[int, list[ProblemExample]] = {
+    400: [_at(1, MalformedRequestError("data_base64 is not valid base64"))],
+    403: [_at(0, ForbiddenError(_FORBIDDEN))],
+    409: [EventIdConflictError(f"event id {ex.EVENT_ID} was accepted with other content")],
+    422: [
+        _at(1, UnknownEventTypeError(_UNKNOWN_TYPE)),
+        _at(0, InvalidEventError(_ONE_BODY)),
+        invalid_request_example(
+            "/v1/events/batch",
+            ("body", "events"),
+            "List should have at most 500 items after validation, not 501",
+            "too_long",
+        ),
+    ],
+}
+_CODES = (400, 401, 403, 409, 413, 422, 429, 503)
 
 
 class EventEnvelope(BaseModel):
     """A signed event: CloudEvents attributes, the body, the signature attributes."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [dict(_EXAMPLE)]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.ENVELOPE_AVRO, ex.ENVELOPE_JSON]}
+    )
 
     specversion: Literal["1.0"] = "1.0"
     id: _Text
@@ -96,13 +133,15 @@ class EventEnvelope(BaseModel):
 class EventBatch(BaseModel):
     """Several signed events (each signed alone, or one Merkle-batch signature)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.EVENT_BATCH]})
 
     events: list[EventEnvelope] = Field(min_length=1, max_length=500)
 
 
 class EventAccepted(BaseModel):
     """The event is stored in ``hub.ingress`` (or was already, for a re-send)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [*ex.EVENT_ACCEPTED]})
 
     id: str
     status: Literal["accepted", "duplicate"]
@@ -112,6 +151,10 @@ class EventAccepted(BaseModel):
 
 
 class BatchItem(BaseModel):
+    """What became of one event of a batch."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [*ex.BATCH_ITEMS]})
+
     id: str
     status: Literal["accepted", "duplicate", "quarantined"]
     reason: str | None = None
@@ -120,6 +163,10 @@ class BatchItem(BaseModel):
 
 
 class BatchAccepted(BaseModel):
+    """One result per event, in the order of the batch."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.BATCH_ACCEPTED]})
+
     results: list[BatchItem]
 
 
@@ -228,7 +275,7 @@ Publisher = Annotated[Principal, Depends(require(Role.AGENCY))]
     "",
     status_code=202,
     response_model=EventAccepted,
-    responses=problem_responses(400, 401, 403, 409, 413, 422, 429, 503),
+    responses=problem_responses(*_CODES, instance="/v1/events", examples=_EVENT_PROBLEMS),
     summary="Publish one signed event",
 )
 def post_event(
@@ -262,7 +309,7 @@ def post_event(
     "/batch",
     status_code=202,
     response_model=BatchAccepted,
-    responses=problem_responses(400, 401, 403, 409, 413, 422, 429, 503),
+    responses=problem_responses(*_CODES, instance="/v1/events/batch", examples=_BATCH_PROBLEMS),
     summary="Publish several signed events",
 )
 def post_batch(

@@ -8,32 +8,53 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from hub_api.auth import Principal, Role, require
-from hub_api.errors import InvalidCursorError, NotFoundError, NotReadyError, problem_responses
-from hub_api.rejected import Kind, replay
+from hub_api.errors import (
+    InvalidCursorError,
+    NotFoundError,
+    NotReadyError,
+    ProblemExample,
+    problem_responses,
+)
+from hub_api.rejected import Kind, ReplayError, replay
+from hub_api.routers import openapi_examples as ex
 from hub_api.services import Services, get_services
 
 router = APIRouter()
 
 Services_ = Annotated[Services, Depends(get_services)]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR, Role.ADMIN))]
-_ERRORS = problem_responses(400, 401, 403, 404, 422, 429, 503)
+_CODES = (400, 401, 403, 404, 422, 429, 503)
+_NOT_READY = NotReadyError(
+    "not ready: kafka",
+    checks={"kafka": False, "registry": True, "dossier_view": True, "schema_registry": True},
+)
 
 
 class Health(BaseModel):
+    """The process is up."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
     status: Literal["ok"]
 
 
 class Readiness(BaseModel):
+    """Every dependency of the API is available."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.READINESS]})
+
     status: Literal["ready"]
     checks: dict[str, bool]
 
 
 class RejectedOut(BaseModel):
     """A quarantined or dead-lettered record: the original's attributes and why."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.QUARANTINED, ex.DEAD_LETTERED]})
 
     partition: int
     offset: int
@@ -53,11 +74,19 @@ class RejectedOut(BaseModel):
 
 
 class RejectedPage(BaseModel):
+    """One page of rejected records; follow ``next_cursor`` for more."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.REJECTED_PAGE]})
+
     items: list[RejectedOut]
     next_cursor: str | None = None
 
 
 class Replayed(BaseModel):
+    """The original was published again, to ``topic``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [*ex.REPLAYED]})
+
     status: Literal["replayed"]
     topic: str
     event_id: str | None
@@ -72,7 +101,7 @@ def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    responses=problem_responses(503),
+    responses=problem_responses(503, instance="/readyz", examples={503: [_NOT_READY]}),
     tags=["operations"],
 )
 async def readyz(services: Services_) -> Readiness:
@@ -164,9 +193,22 @@ Offset = Annotated[int, Path(ge=0)]
 def _routes(kind: Kind) -> None:
     tag = "quarantine" if kind == "quarantine" else "dead-letter"
     base = f"/v1/{kind}"
+    record = f"{base}/0/17"
+    missing: dict[int, list[ProblemExample]] = {404: [NotFoundError(f"no {kind} record at 0/17")]}
+    not_replayable = dict(missing)
+    if kind == "deadletter":
+        not_replayable[422] = [ReplayError("dead-letter origin '' is not a hub topic")]
 
     @router.get(
-        base, response_model=RejectedPage, responses=_ERRORS, tags=[tag], name=f"browse_{kind}"
+        base,
+        response_model=RejectedPage,
+        responses=problem_responses(
+            *_CODES,
+            instance=base,
+            examples={400: [InvalidCursorError("the cursor belongs to another query")]},
+        ),
+        tags=[tag],
+        name=f"browse_{kind}",
     )
     def browse(
         _: Operator,
@@ -181,7 +223,7 @@ def _routes(kind: Kind) -> None:
     @router.get(
         base + "/{partition}/{offset}",
         response_model=RejectedOut,
-        responses=_ERRORS,
+        responses=problem_responses(*_CODES, instance=record, examples=missing),
         tags=[tag],
         name=f"get_{kind}",
     )
@@ -195,7 +237,11 @@ def _routes(kind: Kind) -> None:
         base + "/{partition}/{offset}/replay",
         status_code=202,
         response_model=Replayed,
-        responses=_ERRORS,
+        responses=problem_responses(
+            *_CODES,
+            instance=f"{record}/replay",
+            examples=not_replayable,
+        ),
         tags=[tag],
         name=f"replay_{kind}",
     )

@@ -13,10 +13,12 @@ import unicodedata
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hub_api.auth import Principal, Role, anonymous, require
-from hub_api.errors import NotFoundError, problem_responses
+from hub_api.errors import ForbiddenError, NotFoundError, problem_responses
+from hub_api.routers import registry_examples as ex
+from hub_api.routers.openapi_examples import JUSTICE
 from hub_api.services import Services, get_services
 from registry import (
     Agency,
@@ -37,9 +39,38 @@ router = APIRouter(tags=["registry"])
 Services_ = Annotated[Services, Depends(get_services)]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 _PUBLIC = [Depends(anonymous)]
-_READ_ERRORS = problem_responses(404, 422, 429)
-_WRITE_ERRORS = problem_responses(400, 401, 403, 413, 422, 429, 503)
 _SOURCE = "api"
+_ADMIN_ONLY = ForbiddenError("this needs one of the roles: admin")
+
+
+def _read_errors(instance: str, missing: str | None = None) -> dict[int | str, dict[str, Any]]:
+    examples = {404: [NotFoundError(missing)]} if missing else {}
+    return problem_responses(404, 422, 429, instance=instance, examples=examples)
+
+
+def _write_errors(
+    instance: str, issue: CatalogIssue, *codes: int
+) -> dict[int | str, dict[str, Any]]:
+    return problem_responses(
+        *codes,
+        instance=instance,
+        examples={403: [_ADMIN_ONLY], 422: [CatalogError([issue])]},
+    )
+
+
+_WRITE_CODES = (400, 401, 403, 413, 422, 429, 503)
+_AGENCY_PATH = f"/v1/agencies/{JUSTICE}"
+_PROCEDURE_PATH = "/v1/procedures/1.001193"
+_AGENCY_ISSUE = CatalogIssue(_SOURCE, f"agency:{JUSTICE}", "parent", "unknown agency 000.00.99.H56")
+_STILL_USED = CatalogIssue(
+    _SOURCE, "procedure:1.900101", "chain.0.procedure", "unknown procedure 1.001193"
+)
+_PROCEDURE_ISSUE = CatalogIssue(
+    _SOURCE,
+    "1.001193",
+    "deadline.amount",
+    "Input should be a valid number, unable to parse string as a number",
+)
 _WRITES = threading.Lock()  # one admin write at a time: each diffs against the view
 
 
@@ -60,17 +91,26 @@ def _matches(query: str | None, *fields: str | None) -> bool:
 class ChangeOut(BaseModel):
     """One published change of the registry."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": ex.APPLY_RESULT["changes"]})
+
     action: str
     kind: str
     key: str
 
 
 class ApplyResult(BaseModel):
+    """The changes published to ``hub.registry`` (none if the entry was already so)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.APPLY_RESULT, {"changes": []}]})
+
     changes: list[ChangeOut]
 
 
 @router.get(
-    "/v1/agencies", response_model=list[Agency], responses=_READ_ERRORS, dependencies=_PUBLIC
+    "/v1/agencies",
+    response_model=list[Agency],
+    responses=_read_errors("/v1/agencies"),
+    dependencies=_PUBLIC,
 )
 def agencies(
     services: Services_,
@@ -86,7 +126,10 @@ def agencies(
 
 
 @router.get(
-    "/v1/agencies/{agency_id}", response_model=Agency, responses=_READ_ERRORS, dependencies=_PUBLIC
+    "/v1/agencies/{agency_id}",
+    response_model=Agency,
+    responses=_read_errors("/v1/agencies/000.00.99.H56", "no agency 000.00.99.H56"),
+    dependencies=_PUBLIC,
 )
 def agency(agency_id: str, services: Services_) -> Agency:
     found = services.registry.catalog().agencies.get(agency_id)
@@ -96,7 +139,10 @@ def agency(agency_id: str, services: Services_) -> Agency:
 
 
 @router.get(
-    "/v1/procedures", response_model=list[Procedure], responses=_READ_ERRORS, dependencies=_PUBLIC
+    "/v1/procedures",
+    response_model=list[Procedure],
+    responses=_read_errors("/v1/procedures"),
+    dependencies=_PUBLIC,
 )
 def procedures(
     services: Services_,
@@ -115,7 +161,10 @@ def procedures(
 
 
 @router.get(
-    "/v1/procedures/{code}", response_model=Procedure, responses=_READ_ERRORS, dependencies=_PUBLIC
+    "/v1/procedures/{code}",
+    response_model=Procedure,
+    responses=_read_errors("/v1/procedures/1.009999", "no procedure 1.009999"),
+    dependencies=_PUBLIC,
 )
 def procedure(code: str, services: Services_) -> Procedure:
     """A procedure by national code or the province's instance code."""
@@ -168,18 +217,32 @@ def _apply_locked(
     )
 
 
-@router.put("/v1/agencies/{agency_id}", response_model=ApplyResult, responses=_WRITE_ERRORS)
+@router.put(
+    "/v1/agencies/{agency_id}",
+    response_model=ApplyResult,
+    responses=_write_errors(_AGENCY_PATH, _AGENCY_ISSUE, *_WRITE_CODES),
+)
 def put_agency(
-    agency_id: str, body: Annotated[dict[str, Any], Body()], _: Admin, services: Services_
+    agency_id: str,
+    body: Annotated[dict[str, Any], Body(description="an Agency", examples=[ex.AGENCY])],
+    _: Admin,
+    services: Services_,
 ) -> ApplyResult:
     """Create or replace an agency (admin); validated with the whole catalog."""
     entry = _validated(Agency, agency_id, body)
     return _apply(services, EntryKind.AGENCY, agency_id, entry)
 
 
-@router.put("/v1/procedures/{code}", response_model=ApplyResult, responses=_WRITE_ERRORS)
+@router.put(
+    "/v1/procedures/{code}",
+    response_model=ApplyResult,
+    responses=_write_errors(_PROCEDURE_PATH, _PROCEDURE_ISSUE, *_WRITE_CODES),
+)
 def put_procedure(
-    code: str, body: Annotated[dict[str, Any], Body()], _: Admin, services: Services_
+    code: str,
+    body: Annotated[dict[str, Any], Body(description="a Procedure", examples=[ex.PROCEDURE])],
+    _: Admin,
+    services: Services_,
 ) -> ApplyResult:
     """Create or replace a procedure (admin); validated with the whole catalog."""
     entry = _validated(Procedure, code, body)
@@ -189,7 +252,7 @@ def put_procedure(
 @router.delete(
     "/v1/procedures/{code}",
     response_model=ApplyResult,
-    responses=problem_responses(401, 403, 404, 422, 429, 503),
+    responses=_write_errors(_PROCEDURE_PATH, _STILL_USED, 401, 403, 404, 422, 429, 503),
 )
 def delete_procedure(code: str, _: Admin, services: Services_) -> ApplyResult:
     """Remove a procedure (admin); refused if anything still refers to it."""

@@ -3,6 +3,16 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   let source = null;
+  // English text for the language switch of app.js (it sets <html lang>).
+  const EN = {
+    routed: (agency, by) => `Sent to ${agency}; an answer is due by ${by}.`,
+    answeredBy: (agency, at) => `${agency} (${at}): `,
+    missing: "Please enter your name and your question.",
+    failed: "The question could not be sent, please try again later.",
+    sent: (id, token) => `Sent. Request ${id}, lookup token ${token}.`,
+  };
+  const english = () => document.documentElement.lang === "en";
+  const when = (text) => new Date(text).toLocaleString(english() ? "en-GB" : "vi-VN");
 
   function say(text) {
     const box = $("s-message");
@@ -13,12 +23,14 @@
   function show(state) {
     const list = $("s-answers");
     list.replaceChildren();
-    say(state.answers.length ? "" : `Đã chuyển tới ${state.agency_name}; hạn trả lời `
-      + new Date(state.respond_by).toLocaleString("vi-VN") + ".");
+    const routed = english() ? EN.routed(state.agency_name, when(state.respond_by))
+      : `Đã chuyển tới ${state.agency_name}; hạn trả lời ` + when(state.respond_by) + ".";
+    say(state.answers.length ? "" : routed);
     for (const a of state.answers) {
       const item = document.createElement("li");
       const who = document.createElement("strong");
-      who.textContent = `${a.agency_name} (${new Date(a.answered_at).toLocaleString("vi-VN")}): `;
+      who.textContent = english() ? EN.answeredBy(a.agency_name, when(a.answered_at))
+        : `${a.agency_name} (${when(a.answered_at)}): `;
       item.append(who, document.createTextNode(a.answer));
       list.append(item);
     }
@@ -40,13 +52,20 @@
       contact_email: $("s-email").value.trim() || null,
       dossier_code: code,
     };
-    if (!body.question || !body.contact_name) { say("Vui lòng nhập họ tên và câu hỏi."); return; }
+    if (!body.question || !body.contact_name) {
+      say(english() ? EN.missing : "Vui lòng nhập họ tên và câu hỏi.");
+      return;
+    }
     const answer = await fetch("/v1/support/requests", {
       method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
     });
     const data = await answer.json();
-    if (!answer.ok) { say(data.detail || "Không gửi được câu hỏi, vui lòng thử lại sau."); return; }
-    say(`Đã gửi. Mã yêu cầu ${data.request_id}, mã tra cứu ${data.lookup_token}.`);
+    if (!answer.ok) {
+      say(data.detail || (english() ? EN.failed : "Không gửi được câu hỏi, vui lòng thử lại sau."));
+      return;
+    }
+    say(english() ? EN.sent(data.request_id, data.lookup_token)
+      : `Đã gửi. Mã yêu cầu ${data.request_id}, mã tra cứu ${data.lookup_token}.`);
     follow(data.request_id, data.lookup_token);
   }
 
