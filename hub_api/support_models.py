@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from registry import Catalog, Deadline
+from registry.procedure_search import ProcedureHit, ProcedureIndex, index_for
 from registry.support import SupportState
 
 Kind = Literal["question", "complaint", "feedback"]
 Channel = Literal["web", "app", "phone", "counter"]
 Preferred = Literal["email", "sms", "push", "none"]
 _CODE = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,63}$"
+SUGGESTIONS = 3
+"""Finder suggestions shown with each request to the answering agency."""
 
 
 class SupportRequestIn(BaseModel):
@@ -55,6 +59,20 @@ class CommandAccepted(BaseModel):
     command_id: str
 
 
+class ProcedureMatch(BaseModel):
+    """A procedure finder hit: what the citizen needs to know to apply."""
+
+    code: str
+    name_vi: str
+    name_en: str
+    score: float
+    responsible_agency: str | None
+    required_documents: list[str]
+    deadline: Deadline
+    fee_vnd: int | None
+    fee_note: str | None
+
+
 class AnswerOut(BaseModel):
     agency_name: str
     answer: str
@@ -88,20 +106,36 @@ class AgencySupport(CitizenSupport):
     preferred_channel: str
     language: str
     requested_at: datetime
+    suggestions: list[ProcedureMatch] = Field(
+        description="the procedure finder's best matches for the question, to answer with"
+    )
 
 
-class ProcedureMatch(BaseModel):
-    """A procedure finder hit: what the citizen needs to know to apply."""
+def procedure_match(hit: ProcedureHit) -> ProcedureMatch:
+    """A finder hit as the API answers it (the search endpoint and the suggestions)."""
+    p = hit.procedure
+    return ProcedureMatch(
+        code=p.code,
+        name_vi=p.name_vi,
+        name_en=p.name_en,
+        score=hit.score,
+        responsible_agency=p.responsible_agency,
+        required_documents=p.required_documents,
+        deadline=p.deadline,
+        fee_vnd=p.fee_vnd,
+        fee_note=p.fee_note,
+    )
 
-    code: str
-    name_vi: str
-    name_en: str
-    score: float
-    responsible_agency: str | None
-    required_documents: list[str]
-    deadline: Deadline
-    fee_vnd: int | None
-    fee_note: str | None
+
+@functools.lru_cache(maxsize=4096)
+def _hits(index: ProcedureIndex, question: str) -> tuple[ProcedureHit, ...]:
+    # an inbox lists the same questions again and again; a new catalog is a new index
+    return tuple(index.search(question, SUGGESTIONS))
+
+
+def suggestions(catalog: Catalog, question: str) -> list[ProcedureMatch]:
+    """What the finder (the same index as ``/v1/procedures/search``) suggests answering with."""
+    return [procedure_match(hit) for hit in _hits(index_for(catalog), question)]
 
 
 def citizen_view(state: SupportState, catalog: Catalog, now: datetime) -> CitizenSupport:
@@ -121,6 +155,7 @@ def agency_view(state: SupportState, catalog: Catalog, now: datetime) -> AgencyS
         preferred_channel=state.preferred_channel,
         language=state.language,
         requested_at=state.requested_at,
+        suggestions=suggestions(catalog, state.question),
     )
 
 

@@ -26,6 +26,7 @@ from registry.ids import (
 )
 
 __all__ = [
+    "MAX_SUPPORT_RESPONSE_WORKING_DAYS",
     "AccessPattern",
     "Agency",
     "AgencyKey",
@@ -41,6 +42,7 @@ __all__ = [
     "ProcedureRef",
     "ResponsibleRule",
     "Subscription",
+    "SupportResponseDays",
     "matches_any",
 ]
 
@@ -53,6 +55,9 @@ AgencyRef = Annotated[AgencyId, AfterValidator(agency_id)]
 ProcedureRef = Annotated[ProcedureCode, AfterValidator(procedure_code)]
 AccessPattern = Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9.*?_-]+$")]
 """A glob pattern over event types, e.g. `vn.gov.thanhhoa.dossier.*`."""
+MAX_SUPPORT_RESPONSE_WORKING_DAYS = 30
+SupportResponseDays = Annotated[float, Field(gt=0, le=MAX_SUPPORT_RESPONSE_WORKING_DAYS)]
+"""Response deadline of a support request (hỏi đáp, phản ánh) in working days: (0, 30]."""
 
 
 def matches_any(event_type: str, patterns: list[str]) -> bool:
@@ -134,6 +139,8 @@ class Agency(_Model):
     connectors: list[str] = Field(default_factory=list)
     keys: list[AgencyKey] = Field(default_factory=list)
     allowed_event_types: list[AccessPattern] = Field(default_factory=list)
+    support_response_working_days: SupportResponseDays | None = None
+    """Answer support requests it handles within this (unless the procedure sets its own)."""
     example_code: bool = False
     note: str | None = None
 
@@ -223,6 +230,8 @@ class Procedure(_Model):
     required_documents: list[str] = Field(default_factory=list)
     form_schema: str | None = None
     chain: list[ChainStep] = Field(default_factory=list)
+    support_response_working_days: SupportResponseDays | None = None
+    """Answer support requests about this procedure (or its dossiers) within this."""
     example_code: bool = False
     note: str | None = None
 

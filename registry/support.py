@@ -32,6 +32,7 @@ __all__ = [
     "needs_support_overdue",
     "new_request_id",
     "respond_by",
+    "response_working_days",
     "route_request",
     "support_stats",
 ]
@@ -85,6 +86,22 @@ def route_request(
         else:
             return SupportRouting(agency, "procedure", procedure.code, "; ".join(notes) or None)
     return SupportRouting(helpdesk, "helpdesk", None, "; ".join(notes) or None)
+
+
+def response_working_days(catalog: Catalog, routing: SupportRouting, default: float) -> float:
+    """Working days to answer: the procedure's (asked about, or the dossier's), else the
+    answering agency's, else ``default`` (``HUB_SUPPORT_RESPONSE_WORKING_DAYS``)."""
+    if routing.procedure_code is not None:
+        try:
+            days = catalog.procedure(routing.procedure_code).support_response_working_days
+        except RegistryError:
+            days = None
+        if days is not None:
+            return days
+    agency = catalog.agencies.get(routing.agency_id)
+    if agency is not None and agency.support_response_working_days is not None:
+        return agency.support_response_working_days
+    return default
 
 
 def respond_by(calendar: WorkingCalendar, assigned_at: datetime, working_days: float) -> datetime:

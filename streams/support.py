@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 from kafka import KafkaAdminClient
@@ -33,6 +34,7 @@ from registry.support import (
     needs_support_overdue,
     overdue_working_days,
     respond_by,
+    response_working_days,
     route_request,
 )
 from schemas import CloudEvent, KafkaMessage, SchemaError
@@ -178,15 +180,17 @@ async def _requested(command: CloudEvent, data: dict[str, Any]) -> None:
         return  # the same request read again: already routed
     dossier_code = data.get("dossier_code")
     dossier = load_state(dossier_code) if dossier_code == command.subject else None
+    catalog = runtime.registry.catalog()
     routing = route_request(
-        runtime.registry.catalog(),
+        catalog,
         support.helpdesk_agency,
         dossier_code=dossier_code,
         dossier=dossier,
         procedure_code=data.get("procedure_code"),
     )
     now = utc_now()
-    deadline = respond_by(calendar(), now, support.response_working_days)
+    days = response_working_days(catalog, routing, support.response_working_days)
+    deadline = respond_by(calendar(), deadline_start(data, now), days)
     requested = {**data, "question": question, "note": routing.note}
     await _publish(_event(REQUESTED, command.subject, command.id, requested), routing.agency_id)
     assigned = {
@@ -211,7 +215,13 @@ async def _requested(command: CloudEvent, data: dict[str, Any]) -> None:
         seen=(command.id,),
     )
     await _save(state)
-    log.info("support %s -> %s (%s)", request_id, routing.agency_id, routing.reason)
+    log.info(
+        "support %s -> %s (%s), %g working days",
+        request_id,
+        routing.agency_id,
+        routing.reason,
+        days,
+    )
 
 
 async def _answered(command: CloudEvent, data: dict[str, Any], state: SupportState) -> None:
@@ -242,6 +252,13 @@ async def _answered(command: CloudEvent, data: dict[str, Any], state: SupportSta
             dossier_code=state.dossier_code,
             support_request_id=state.request_id,
         )
+
+
+def deadline_start(data: dict[str, Any], now: datetime) -> datetime:
+    """When the response clock starts: the request time the API stamped (never later than
+    now), so a worker that is behind or re-reads a command does not move the deadline."""
+    asked = data.get("requested_at")
+    return min(asked, now) if isinstance(asked, datetime) else now
 
 
 @app.timer(runtime.settings.streams.overdue_scan_interval_s)  # type: ignore[untyped-decorator]

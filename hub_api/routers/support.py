@@ -4,8 +4,9 @@ A citizen submits a request (rate limited per client address, question length ch
 and gets its id and a lookup token to follow it, live over SSE. The API holds no signing
 key: it writes a command to ``hub.support.commands``; ``streams.support`` routes it, signs
 the events and publishes the request's state, which this router reads back through
-:class:`~hub_api.support_view.SupportView`. Agencies list and answer the requests assigned
-to them; operators see all, with statistics per agency.
+:class:`~hub_api.support_view.SupportView`. Agencies list, open and answer the requests
+assigned to them, each with the procedure finder's top suggestions for its question (the
+in-memory index of ``/v1/procedures/search``); operators see all, with statistics per agency.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from hub_api.support_models import (
     SupportRequestIn,
     agency_view,
     citizen_view,
+    procedure_match,
 )
 from hub_api.support_view import SupportView, ensure_support_topics
 from registry.procedure_search import index_for
@@ -248,6 +250,19 @@ def _assigned(principal: Principal, view: SupportView, request_id: str) -> Suppo
     return state
 
 
+@router.get(
+    "/v1/support/inbox/{request_id}",
+    response_model=AgencySupport,
+    responses=problem_responses(401, 403, 404, 422, 429),
+    summary="One support request of the caller's agency, with answer suggestions",
+)
+def inbox_request(
+    request_id: str, principal: Agency, services: Services_, view: View
+) -> AgencySupport:
+    state = _assigned(principal, view, request_id)
+    return agency_view(state, services.registry.catalog(), datetime.now(UTC))
+
+
 @router.post(
     "/v1/support/requests/{request_id}/answer",
     status_code=202,
@@ -309,17 +324,4 @@ async def search_procedures(
     """E.g. ``đăng ký khai sinh cho con`` or ``dang ky khai sinh``: birth registration first."""
     catalog = services.registry.catalog()
     hits = await run_in_threadpool(lambda: index_for(catalog).search(q, limit))
-    return [
-        ProcedureMatch(
-            code=h.procedure.code,
-            name_vi=h.procedure.name_vi,
-            name_en=h.procedure.name_en,
-            score=h.score,
-            responsible_agency=h.procedure.responsible_agency,
-            required_documents=h.procedure.required_documents,
-            deadline=h.procedure.deadline,
-            fee_vnd=h.procedure.fee_vnd,
-            fee_note=h.procedure.fee_note,
-        )
-        for h in hits
-    ]
+    return [procedure_match(h) for h in hits]

@@ -109,3 +109,38 @@ def test_procedure_search_is_not_shadowed(hub: Hub) -> None:
     assert "Giấy chứng sinh" in first["required_documents"]
     assert hub.client.get("/v1/procedures/search").status_code == 422
     assert hub.client.get("/v1/procedures/1.001193").json()["code"] == "1.001193"
+
+
+def test_the_inbox_suggests_procedures_from_the_finder(hub: Hub, view: SupportView) -> None:
+    state = put(view, question="làm giấy khai sinh cho con cần gì", agency_id=OTHER)
+    listed = hub.client.get("/v1/support/inbox", headers=headers("other"))
+    assert listed.status_code == 200, listed.text
+    [row] = listed.json()
+    suggested = row["suggestions"]
+    assert len(suggested) == 3
+    first = suggested[0]
+    assert (first["code"], first["name_vi"]) == ("1.001193", "Đăng ký khai sinh")
+    assert first["deadline"]["amount"] == 0
+    assert first["fee_vnd"] == 8000
+    assert first["required_documents"] == ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh"]
+    found = hub.client.get("/v1/procedures/search", params={"q": state.question, "limit": 3})
+    assert [s["code"] for s in suggested] == [f["code"] for f in found.json()]
+
+    opened = hub.client.get(f"/v1/support/inbox/{state.request_id}", headers=headers("other"))
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["suggestions"] == suggested
+    assert hub.client.get(
+        f"/v1/support/inbox/{state.request_id}", headers=headers("agency")
+    ).status_code == 404  # fmt: skip
+    citizen = hub.client.get(
+        f"/v1/support/requests/{state.request_id}",
+        params={"token": hub.auth.lookup.issue(state.request_id)},
+    )
+    assert "suggestions" not in citizen.json()
+
+
+def test_a_question_the_finder_cannot_place_has_no_suggestions(hub: Hub, view: SupportView) -> None:
+    state = put(view, question="???")
+    opened = hub.client.get(f"/v1/support/inbox/{state.request_id}", headers=headers("operator"))
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["suggestions"] == []

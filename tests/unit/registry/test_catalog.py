@@ -262,3 +262,51 @@ def test_chain_cycles(tmp_path: Path, procs: list[tuple[str, ...]], on_cycle: se
         load_catalog(tmp_path)
     flagged = {i.entry.split()[-1] for i in info.value.issues if "cycle" in i.message}
     assert flagged == on_cycle
+
+
+def test_support_response_deadlines(catalog: Catalog) -> None:
+    assert catalog.procedure("1.001193").support_response_working_days == 2
+    assert catalog.procedure("2.000488").support_response_working_days == 3
+    assert catalog.procedure("2.900001").support_response_working_days is None
+    assert catalog.agency("000.00.14.H56").support_response_working_days == 3
+    assert catalog.agency("000.00.06.H56").support_response_working_days is None
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "31", "'soon'"])
+def test_support_response_deadline_is_positive_and_bounded(tmp_path: Path, days: str) -> None:
+    _write(
+        tmp_path,
+        "s.yaml",
+        f"""
+        agencies:
+          - {{id: 000.00.00.H30, name_vi: T, name_en: P, level: province,
+             support_response_working_days: {days}}}
+        procedures:
+          - {{code: "1.000001", name_vi: A, name_en: A, level: province,
+             responsible_agency: 000.00.00.H30, deadline: {{amount: 1}},
+             support_response_working_days: {days}}}
+        """,
+    )
+    with pytest.raises(CatalogError) as info:
+        load_catalog(tmp_path)
+    found = {(i.entry.split("[")[0], i.field) for i in info.value.issues}
+    assert found == {
+        ("agencies", "support_response_working_days"),
+        ("procedures", "support_response_working_days"),
+    }
+
+
+def test_support_response_deadline_may_be_half_a_day(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "s.yaml",
+        """
+        agencies:
+          - {id: 000.00.00.H30, name_vi: T, name_en: P, level: province}
+        procedures:
+          - {code: "1.000001", name_vi: A, name_en: A, level: province,
+             responsible_agency: 000.00.00.H30, deadline: {amount: 1},
+             support_response_working_days: 0.5}
+        """,
+    )
+    assert load_catalog(tmp_path).procedure("1.000001").support_response_working_days == 0.5

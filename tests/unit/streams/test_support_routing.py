@@ -11,10 +11,12 @@ from registry import Deadline, DossierEvent, EventType, apply, load_catalog
 from registry.lifecycle import DossierState
 from registry.support import (
     SupportAnswer,
+    SupportRouting,
     SupportState,
     needs_support_overdue,
     new_request_id,
     respond_by,
+    response_working_days,
     route_request,
     support_stats,
 )
@@ -84,6 +86,44 @@ def test_unknown_dossier_but_known_procedure_keeps_the_note() -> None:
 def test_response_deadline_in_working_days_skips_the_weekend() -> None:
     friday = datetime(2026, 3, 6, 10, 0, tzinfo=VN)
     assert respond_by(CATALOG.calendar(), friday, 2) == datetime(2026, 3, 10, 10, 0, tzinfo=VN)
+
+
+DEFAULT_DAYS = 5.0
+HEALTH = "000.00.05.H56"  # Sở Y tế: no support deadline of its own in the catalog
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "days"),
+    [
+        ({"procedure_code": "2.000488"}, 3),  # the procedure's own
+        ({"procedure_code": "1.001193.000.00.00.H56"}, 2),  # by its instance code
+        ({"dossier": "2.000488"}, 3),  # a dossier of that procedure
+        ({"procedure_code": "1.001193"}, 2),  # the procedure's, though the helpdesk answers
+        ({"procedure_code": "2.900004"}, 7),  # none: the Department of Construction's
+        ({"procedure_code": "9.999999"}, 3),  # unknown: the helpdesk's
+        ({"dossier_code": "x-1"}, 3),
+        ({}, 3),
+        ({"procedure_code": "2.900005"}, DEFAULT_DAYS),  # neither: the configured default
+        ({"dossier": "2.900005", "agency": HEALTH}, DEFAULT_DAYS),
+    ],
+)
+def test_response_deadline_procedure_then_agency_then_default(
+    kwargs: dict[str, str], days: float
+) -> None:
+    args: dict[str, object] = {"dossier_code": None, "dossier": None, "procedure_code": None}
+    if "dossier" in kwargs:
+        found = dossier(agency=kwargs.get("agency", JUSTICE))
+        found = found.model_copy(update={"procedure": kwargs["dossier"]})
+        args.update(dossier_code=found.code, dossier=found)
+    args.update({k: v for k, v in kwargs.items() if k in args and k != "dossier"})
+    routing = route_request(CATALOG, HELPDESK, **args)  # type: ignore[arg-type]
+    assert response_working_days(CATALOG, routing, DEFAULT_DAYS) == days
+
+
+@pytest.mark.parametrize("agency", [HEALTH, "000.00.99.H56"])
+def test_response_deadline_defaults_for_agencies_without_one(agency: str) -> None:
+    routing = SupportRouting(agency, "procedure", None)
+    assert response_working_days(CATALOG, routing, 4.5) == 4.5
 
 
 def state(**changes: object) -> SupportState:
