@@ -25,6 +25,8 @@ from connectors.peers.payment import PaymentPeer
 from connectors.peers.population import PopulationPeer
 from connectors.peers.portal import PortalPeer
 from connectors.peers.postal import PostalPeer
+from connectors.peers.push import PushPeer
+from connectors.peers.sms import SmsPeer
 
 PEERS: dict[str, Callable[..., Peer]] = {
     CivilStatusPeer.name: CivilStatusPeer,
@@ -32,11 +34,13 @@ PEERS: dict[str, Callable[..., Peer]] = {
     PaymentPeer.name: PaymentPeer,
     PostalPeer.name: PostalPeer,
     PortalPeer.name: PortalPeer,
+    SmsPeer.name: SmsPeer,
+    PushPeer.name: PushPeer,
 }
 
 
 def create_peer(name: str, **options: Any) -> Peer:
-    """A peer by name: civil-status, population, payment, postal or portal."""
+    """A peer by name: civil-status, population, payment, postal, portal, sms or push."""
     try:
         factory = PEERS[name]
     except KeyError:
@@ -58,8 +62,10 @@ __all__ = [
     "PopulationPeer",
     "PortalPeer",
     "PostalPeer",
+    "PushPeer",
     "RemotePeer",
     "Reply",
+    "SmsPeer",
     "SoapPeer",
     "SoapVersion",
     "create_peer",

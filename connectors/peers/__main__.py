@@ -3,7 +3,7 @@
 ``python -m connectors.peers civil-status --port 0`` prints one JSON line on stdout,
 ``{"civil-status": {"url": ..., "admin_url": ..., "wsdl_url": ...}}``, once every peer
 accepts connections. With ``all``, ``--port P`` (P > 0) gives the peers P, P+1, ... in
-the order civil-status, population, payment, postal, portal.
+the order civil-status, population, payment, postal, portal, sms, push.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--portal-token", help="portal: bearer token")
     parser.add_argument("--portal-username", help="portal: HTTP basic user (not with a token)")
     parser.add_argument("--portal-password", help="portal: HTTP basic password")
+    parser.add_argument("--sms-key", help="sms: value of the ApiKey header")
+    parser.add_argument("--push-token", help="push: bearer token")
     return parser
 
 
@@ -49,6 +51,10 @@ def _options(name: str, args: argparse.Namespace) -> dict[str, Any]:
         options["token"] = args.portal_token
     if name == "portal" and args.portal_username:
         options.update(username=args.portal_username, password=args.portal_password or "")
+    if name == "sms" and args.sms_key:
+        options["api_key"] = args.sms_key
+    if name == "push" and args.push_token:
+        options["token"] = args.push_token
     return options
 
 
