@@ -14,8 +14,8 @@
   const english = () => document.documentElement.lang === "en";
   const when = (text) => new Date(text).toLocaleString(english() ? "en-GB" : "vi-VN");
 
-  function say(text) {
-    const box = $("s-message");
+  function say(text, id = "s-message") {
+    const box = $(id);
     box.textContent = text;
     box.hidden = !text;
   }
@@ -56,16 +56,25 @@
       say(english() ? EN.missing : "Vui lòng nhập họ tên và câu hỏi.");
       return;
     }
-    const answer = await fetch("/v1/support/requests", {
-      method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
-    });
-    const data = await answer.json();
-    if (!answer.ok) {
-      say(data.detail || (english() ? EN.failed : "Không gửi được câu hỏi, vui lòng thử lại sau."));
+    const failed = english() ? EN.failed : "Không gửi được câu hỏi, vui lòng thử lại sau.";
+    let answer, data;
+    try {
+      answer = await fetch("/v1/support/requests", {
+        method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
+      });
+      data = await answer.json().catch(() => ({}));
+    } catch (_) {
+      say(failed);  // no network: nothing was sent
       return;
     }
+    if (!answer.ok) {
+      say(data.detail || failed);
+      return;
+    }
+    // The receipt stays on the page: the citizen needs the lookup token to come back later.
     say(english() ? EN.sent(data.request_id, data.lookup_token)
-      : `Đã gửi. Mã yêu cầu ${data.request_id}, mã tra cứu ${data.lookup_token}.`);
+      : `Đã gửi. Mã yêu cầu ${data.request_id}, mã tra cứu ${data.lookup_token}.`, "s-receipt");
+    say("");
     follow(data.request_id, data.lookup_token);
   }
 
