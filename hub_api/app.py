@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub_api import errors
+from hub_api import errors, support_models
 from hub_api.auth import AuthContext, CredentialStore, LookupTokens
 from hub_api.errors import PayloadTooLargeError, install_handlers, response_for
 from hub_api.metrics import ApiMetrics
@@ -139,7 +139,7 @@ def _documented_examples() -> dict[str, list[Any]]:
     models defined below the routers (dossier views, catalog entries).
     """
     found: dict[str, list[Any]] = {}
-    for module in (*_ROUTERS, errors):
+    for module in (*_ROUTERS, errors, support_models):
         for value in vars(module).values():
             own = _own_examples(value) if isinstance(value, type) else None
             if own is not None and value.__module__ == module.__name__:

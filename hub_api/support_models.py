@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from registry import Catalog, Deadline
 from registry.procedure_search import ProcedureHit, ProcedureIndex, index_for
@@ -19,11 +20,66 @@ _CODE = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,63}$"
 SUGGESTIONS = 3
 """Finder suggestions shown with each request to the answering agency."""
 
+# One story for the OpenAPI examples: a citizen asks Sở Tư pháp about her criminal-record
+# certificate dossier; the department answers with the finder's suggestion at hand.
+_REQUEST_ID = "HT-261203-5f2c9a1e"
+_DOSSIER = "000.00.06.H56-261201-0042"
+_QUESTION = "Hồ sơ cấp phiếu lý lịch tư pháp của tôi khi nào có kết quả?"
+_ANSWER_TEXT = "Hồ sơ đang được thẩm định; kết quả trả trong 3 ngày làm việc."
+_MATCH: JsonDict = {
+    "code": "2.000488",
+    "name_vi": "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam",
+    "name_en": "Criminal record certificate",
+    "score": 7.42,
+    "responsible_agency": "000.00.06.H56",
+    "required_documents": ["Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp"],
+    "deadline": {"amount": 10, "unit": "working_days", "same_day_cutoff": None},
+    "fee_vnd": None,
+    "fee_note": "Theo Thông tư 16/2025/TT-BTC",
+}
+_ANSWER: JsonDict = {
+    "agency_name": "Sở Tư pháp",
+    "answer": _ANSWER_TEXT,
+    "answered_at": "2026-12-03T14:05:00+07:00",
+}
+_CITIZEN_VIEW: JsonDict = {
+    "request_id": _REQUEST_ID,
+    "kind": "question",
+    "question": _QUESTION,
+    "status": "answered",
+    "agency_name": "Sở Tư pháp",
+    "respond_by": "2026-12-08T09:30:00+07:00",
+    "overdue": False,
+    "dossier_code": _DOSSIER,
+    "answers": [_ANSWER],
+}
+
+
+def _examples(*examples: JsonDict) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
 
 class SupportRequestIn(BaseModel):
     """A citizen's question, complaint or feedback (hỏi đáp, phản ánh, kiến nghị)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "question",
+                    "question": _QUESTION,
+                    "channel": "web",
+                    "dossier_code": _DOSSIER,
+                    "contact_name": "Lê Thị Hồng",
+                    "contact_email": "hong.le@example.vn",
+                    "preferred_channel": "email",
+                    "language": "vi",
+                }
+            ]
+        },
+    )
 
     kind: Kind = "question"
     question: str = Field(description="1 to HUB_SUPPORT_MAX_QUESTION_CHARS characters")
@@ -40,6 +96,15 @@ class SupportRequestIn(BaseModel):
 class SupportAccepted(BaseModel):
     """Where to follow the request: its id and the lookup token to show to the citizen."""
 
+    model_config = _examples(
+        {
+            "request_id": _REQUEST_ID,
+            "lookup_token": "q7PzX2mVh0kR9wYt3bN6",
+            "status_url": f"/v1/support/requests/{_REQUEST_ID}",
+            "live_url": f"/v1/support/requests/{_REQUEST_ID}/live",
+        }
+    )
+
     request_id: str
     lookup_token: str
     status_url: str
@@ -47,7 +112,13 @@ class SupportAccepted(BaseModel):
 
 
 class AnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """An agency's answer to a request; ``close`` also closes it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"answer": _ANSWER_TEXT, "actor": "cb.tuphap"}]},
+    )
 
     answer: str = Field(min_length=1, max_length=10_000)
     actor: str | None = Field(default=None, max_length=100)
@@ -55,12 +126,17 @@ class AnswerIn(BaseModel):
 
 
 class CommandAccepted(BaseModel):
+    model_config = _examples(
+        {"request_id": _REQUEST_ID, "command_id": "0b8e6c1d-6f6a-4b7e-9a55-3f0e2d1c4b7a"}
+    )
     request_id: str
     command_id: str
 
 
 class ProcedureMatch(BaseModel):
     """A procedure finder hit: what the citizen needs to know to apply."""
+
+    model_config = _examples(_MATCH)
 
     code: str
     name_vi: str
@@ -74,6 +150,7 @@ class ProcedureMatch(BaseModel):
 
 
 class AnswerOut(BaseModel):
+    model_config = _examples(_ANSWER)
     agency_name: str
     answer: str
     answered_at: datetime
@@ -81,6 +158,8 @@ class AnswerOut(BaseModel):
 
 class CitizenSupport(BaseModel):
     """What the citizen sees of a request."""
+
+    model_config = _examples(_CITIZEN_VIEW)
 
     request_id: str
     kind: str
@@ -95,6 +174,23 @@ class CitizenSupport(BaseModel):
 
 class AgencySupport(CitizenSupport):
     """What the answering agency (and operators) see: also contacts and routing."""
+
+    model_config = _examples(
+        {
+            **_CITIZEN_VIEW,
+            "agency_id": "000.00.06.H56",
+            "reason": "dossier",
+            "note": None,
+            "procedure_code": "2.000488",
+            "contact_name": "Lê Thị Hồng",
+            "contact_phone": "0912 345 678",
+            "contact_email": "hong.le@example.vn",
+            "preferred_channel": "email",
+            "language": "vi",
+            "requested_at": "2026-12-03T08:15:00+07:00",
+            "suggestions": [_MATCH],
+        }
+    )
 
     agency_id: str
     reason: str

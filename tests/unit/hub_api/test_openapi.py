@@ -1,8 +1,7 @@
 """The OpenAPI document: examples everywhere a route reads or answers a body, and they fit.
 
 The Confluent-compatible ``/schema-registry`` is left out (Confluent's own bodies and
-error format). So are the support routes' own models: they live in
-``hub_api/support_models.py``, documented with that feature, not here.
+error format).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from hub_api.routers import openapi_examples as ex
 from tests.unit.hub_api.conftest import Hub, headers
 
 _SKIPPED_PREFIX = "/schema-registry"
-_SKIPPED_TAG = "support"
 _REF = "#/components/schemas/"
 _FORMATS = jsonschema.FormatChecker()
 
@@ -41,8 +39,7 @@ def _operations(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
         if path.startswith(_SKIPPED_PREFIX):
             continue
         for method, operation in item.items():
-            if _SKIPPED_TAG not in operation.get("tags", ()):
-                yield f"{method.upper()} {path}", operation
+            yield f"{method.upper()} {path}", operation
 
 
 def _bodies(operation: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
