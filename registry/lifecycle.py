@@ -7,16 +7,19 @@ Events come in as `DossierEvent` (or a dict with the same fields, via
   and the agencies of the linked (liên thông) chain.
 - `status`: moves to status `status` (1–10) as `TRANSITIONS` allows.
 - `step_done`: linked step `step_index` is done, and the next step becomes active.
-- `overdue`: DossierOverdue was emitted (a flag, so that it is emitted only once).
+- `overdue`: DossierOverdue was emitted (a flag, so that it is emitted only once; its id,
+  `overdue_event_id`, depends only on the dossier and the due time, so a repeat is a
+  duplicate).
 A duplicate `event_id` returns the state unchanged; an invalid event raises
 `IllegalTransitionError`.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NoReturn
 
@@ -52,8 +55,11 @@ __all__ = [
     "is_dossier_overdue",
     "national_portal_word",
     "needs_overdue_event",
+    "overdue_event_id",
     "status_from_national_word",
 ]
+
+_OVERDUE_IDS = uuid.UUID("0b6c7a8e-5d7f-4c43-8f3e-2a3a9d1c5e77")
 
 
 class EventType(StrEnum):
@@ -302,3 +308,12 @@ def is_dossier_overdue(state: DossierState, calendar: WorkingCalendar, now: date
 def needs_overdue_event(state: DossierState, calendar: WorkingCalendar, now: datetime) -> bool:
     """Whether DossierOverdue must be emitted (overdue, and not emitted before)."""
     return not state.overdue_emitted and is_dossier_overdue(state, calendar, now)
+
+
+def overdue_event_id(code: str, due_at: datetime) -> str:
+    """The id of the DossierOverdue for dossier `code` late for `due_at`: the same in every
+    worker and after every restart (the instant in UTC, whatever offset it was written
+    with), so that a repeated emission is recognised as a duplicate and not applied or
+    delivered twice."""
+    instant = due_at.astimezone(UTC).isoformat()
+    return str(uuid.uuid5(_OVERDUE_IDS, f"{code}|{instant}"))

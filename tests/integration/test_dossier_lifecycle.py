@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from hub_settings import HubSettings
 from schemas import KafkaMessage
-from tests.support.dossiers import dossier_code, dossier_event
+from tests.support.dossiers import (
+    dossier_code,
+    dossier_event,
+    records_now,
+    wait_until_tracking,
+)
 from tests.support.pipeline import (
     HAC_THANH,
     JUSTICE,
@@ -19,12 +26,15 @@ from tests.support.pipeline import (
     POLICE,
     SOCIAL_INSURANCE,
     Pipeline,
+    build_pipeline,
 )
 
 pytestmark = pytest.mark.integration
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CITIZEN_PORTAL = "citizen-portal"
 NATIONAL_SYNC = "national-portal-sync"
+FAST_GROUP_ENV = {"HUB_STREAMS_SESSION_TIMEOUT_S": "10", "HUB_STREAMS_HEARTBEAT_INTERVAL_S": "1"}
+"""A SIGKILLed worker leaves the group after 10 s (the hub's default is 30 s)."""
 
 
 def vn(*args: int) -> datetime:
@@ -204,3 +214,47 @@ def test_dossier_table_survives_a_worker_restart(pipeline: Pipeline) -> None:
     pipeline.publish(dossier_event("DossierStatusChanged", HAC_THANH, code, status=4, **proc))
     state = pipeline.dossier_state(code, lambda s: s["status"] == 4)
     assert statuses(state) == [1, 2, 4]
+
+
+def test_overdue_emitted_and_delivered_once_across_a_worker_sigkill(
+    settings: HubSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGKILLed once it has delivered DossierOverdue and recorded that (most likely before
+    the offset commit), the worker restarts, re-reads the event and scans again: still one
+    on the events topic and one in each inbox, and the dossier goes on. A private hub, so
+    that killing its worker disturbs no other test."""
+    for name, value in FAST_GROUP_ENV.items():
+        monkeypatch.setenv(name, value)  # inherited by the workers started below
+    hub = build_pipeline(settings, tmp_path)
+    try:
+        first = hub.start_worker("overdue-worker-1")
+        proc = {"procedure_code": "2.000488"}
+        wait_until_tracking(hub, ONE_STOP, proc["procedure_code"])
+        code = dossier_code(ONE_STOP)
+        hub.publish(
+            dossier_event("DossierSubmitted", ONE_STOP, code, receiving_agency_id=ONE_STOP, **proc),
+            dossier_event("DossierAccepted", JUSTICE, code, accepted_at=vn(2026, 1, 5, 9), **proc),
+        )
+        # Killed between an inbox send and its record, the delivery would repeat (that is
+        # at-least-once); once the hub has recorded it, it must not.
+        delivered = f"{hub.settings.streams.app_id}-overdue-changelog"
+        hub.read(delivered, lambda rs: any(code.encode() in (r.key or b"") for r in rs))
+        first.kill()
+        hub.workers.remove(first)
+        second = hub.start_worker("overdue-worker-2")
+        second.wait_for("overdue detection on", timeout_s=30)
+        hub.publish(dossier_event("DossierStatusChanged", JUSTICE, code, status=4, **proc))
+        state = hub.dossier_state(code, lambda s: s["status"] == 4)
+        time.sleep(3)  # three more overdue scans by the restarted worker
+        assert statuses(state) == [1, 2, 4]  # nothing lost
+        assert [e["type"] for e in state["timeline"]].count("overdue") == 1
+        events = types_in(records_now(hub, hub.names.events("dossier"), code))
+        assert events.count("overdue") == 1
+        assert {"submitted", "accepted", "status_changed"} <= set(events)
+        agency = types_in(records_now(hub, hub.names.inbox(JUSTICE), code))
+        assert agency.count("overdue") == 1
+        portal = types_in(records_now(hub, hub.names.inbox(CITIZEN_PORTAL), code))
+        assert portal.count("overdue") == 1
+        assert "status_changed" in portal
+    finally:
+        hub.close()

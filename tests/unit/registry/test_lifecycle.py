@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
@@ -21,6 +21,7 @@ from registry.lifecycle import (
     is_dossier_overdue,
     national_portal_word,
     needs_overdue_event,
+    overdue_event_id,
     status_from_national_word,
 )
 
@@ -245,6 +246,24 @@ def test_overdue_once(calendar: WorkingCalendar) -> None:
     assert state.overdue_emitted
     assert is_dossier_overdue(state, calendar, vn("2026-03-13 10:00"))
     assert not needs_overdue_event(state, calendar, vn("2026-03-13 10:00"))
+
+
+def test_overdue_event_id_depends_only_on_dossier_and_due_time() -> None:
+    due = vn("2026-03-13 09:00")
+    same_instant_in_utc = due.astimezone(UTC)
+    assert overdue_event_id(CODE, due) == overdue_event_id(CODE, same_instant_in_utc)
+    assert overdue_event_id(CODE, due) != overdue_event_id(CODE, vn("2026-03-16 09:00"))
+    assert overdue_event_id(CODE, due) != overdue_event_id(CODE.replace("0001", "0002"), due)
+
+
+def test_repeated_overdue_event_is_applied_once(calendar: WorkingCalendar) -> None:
+    state = run(calendar, submitted(), ev("status", "2026-03-10 09:00", 2))
+    assert state.due_at is not None
+    overdue = {"event_id": overdue_event_id(CODE, state.due_at)}
+    once = apply(state, ev("overdue", "2026-03-13 09:01", **overdue), calendar=calendar)
+    again = apply(once, ev("overdue", "2026-03-13 09:05", **overdue), calendar=calendar)
+    assert again == once
+    assert [e.type for e in again.timeline].count(EventType.OVERDUE) == 1
 
 
 def test_waiting_stops_clock(calendar: WorkingCalendar) -> None:
