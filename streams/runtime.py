@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from kafka import KafkaAdminClient
@@ -120,6 +121,22 @@ class HubRuntime:
         ]
         self._create(new)
         self._known_topics.update(topics)
+
+    def ensure_changelogs(self, names: Iterable[str]) -> None:
+        """The tables' changelog topics, created before the worker first joins its group.
+
+        Left to Faust, a changelog is created moments before the join, and the consumer's
+        partition snapshot can then list it with fewer partitions than its source topic:
+        every table write fails with PartitionsMismatch (and good events went to quarantine
+        as internal errors) until the next metadata change. Same layout as Faust's own."""
+        streams = self.settings.streams
+        compact = {"cleanup.policy": "compact"}
+        self._create(
+            [
+                NewTopic(n, streams.partitions, streams.replication_factor, topic_configs=compact)
+                for n in names
+            ]
+        )
 
     def ensure_inboxes(self) -> None:
         """An inbox for every registered agency and subscribing system, so that a newly

@@ -40,6 +40,9 @@ audit_entries_topic = _raw_topic(names.audit_entries)
 def _start_runtime(app: Any = None, **_: Any) -> None:
     """Topics, schema store, registry and hub key are ready before any agent consumes."""
     runtime.start()
+    runtime.ensure_changelogs(
+        table.changelog_topic.get_topic_name() for table in app.tables.values()
+    )
     _start_metrics()
 
 
