@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from io import BytesIO
 from typing import Any, Protocol
 
@@ -38,12 +39,15 @@ from schemas.message import (
     CONTENT_TYPE,
     SPECVERSION,
     CloudEvent,
+    Headers,
     KafkaMessage,
+    _assemble_event,
     parse_time,
 )
 
 _REQUIRED = (CE_ID, CE_SOURCE, CE_TYPE, CE_SUBJECT, CE_TIME, CE_SPECVERSION)
 _OWNED = frozenset((*_REQUIRED, CONTENT_TYPE))
+_fromisoformat = datetime.fromisoformat
 _SPECVERSION_BYTES = SPECVERSION.encode()
 _CONTENT_TYPE_BYTES = AVRO_CONTENT_TYPE.encode()
 
@@ -69,6 +73,7 @@ class _Writer:
 
 @dataclass(frozen=True, slots=True)
 class _Reader:
+    schema_id: int
     writer: Any
     reader: Any  # None when the reader's schema is the writer's (no resolution needed)
     ce_type: str | None  # the ce_type the writer record stands for, if an event
@@ -94,7 +99,7 @@ class EventCodec:
         self._writer_texts = dict(writer_schemas or {})
         self._reader_texts = dict(reader_schemas or {})
         self._writers: dict[str, _Writer] = {}
-        self._readers: dict[int, _Reader] = {}
+        self._readers: dict[bytes, _Reader] = {}  # by the 5-byte wire prefix
         self._known_types = frozenset(e.ce_type for e in self._catalog.events)
 
     def encode(self, event: CloudEvent) -> KafkaMessage:
@@ -121,36 +126,57 @@ class EventCodec:
 
     def decode(self, message: KafkaMessage) -> CloudEvent:
         """The event in ``message``; only DecodeError subclasses on bad input."""
-        attrs, extra = _split_headers(message.headers)
-        value = message.value
-        schema_id = read_prefix(value)
-        reader = self._readers.get(schema_id) or self._load_reader(schema_id)
-        ce_type = attrs[2]
-        if reader.ce_type is None:
-            if ce_type in self._known_types:
-                raise EventTypeMismatchError(
-                    f"ce_type {ce_type!r} but writer schema {schema_id} is not its record"
-                )
-        elif reader.ce_type != ce_type:
-            raise EventTypeMismatchError(
-                f"ce_type {ce_type!r} but writer schema {schema_id} is {reader.ce_type!r}"
+        headers = message.headers
+        try:  # fast path: encode()'s seven headers first, in its order, all valid
+            (n0, v0), (n1, v1), (n2, v2), (n3, v3), (n4, v4), (n5, v5), (n6, v6) = headers[:7]
+            extra = headers[7:]
+            fast = (  # a chain of == is cheaper here than comparing a tuple of the names
+                n0 == CE_ID
+                and n1 == CE_SOURCE
+                and n2 == CE_TYPE
+                and n3 == CE_SUBJECT
+                and n4 == CE_TIME
+                and n5 == CE_SPECVERSION
+                and n6 == CONTENT_TYPE
+                and v5 == _SPECVERSION_BYTES
+                and (v6 == _CONTENT_TYPE_BYTES or v6.startswith(_CONTENT_TYPE_BYTES))
+                and (not extra or _OWNED.isdisjoint([pair[0] for pair in extra]))
             )
+            if fast:
+                id_, source, ce_type, subject, time = (
+                    v0.decode(), v1.decode(), v2.decode(), v3.decode(), v4.decode()
+                )  # fmt: skip
+                fast = _fromisoformat(time).tzinfo is not None
+        except (ValueError, TypeError, AttributeError):  # UnicodeDecodeError is a ValueError
+            fast = False
+        if not fast:  # anything else, and every error, the general way
+            id_, source, ce_type, subject, time, extra = _split_headers(headers)
+        value = message.value
+        try:  # keyed by the prefix bytes: a hit means magic byte 0 and a loaded schema id
+            reader = self._readers[value[:PREFIX_SIZE]]
+        except (KeyError, TypeError):  # a new schema id, a bad prefix, or not bytes
+            schema_id = read_prefix(value)  # the typed errors for short or foreign values
+            reader = self._readers.get(prefix(schema_id)) or self._load_reader(schema_id)
+        if reader.ce_type != ce_type and (
+            reader.ce_type is not None or ce_type in self._known_types
+        ):
+            raise _type_mismatch(ce_type, reader)
         body = BytesIO(value)
         body.seek(PREFIX_SIZE)
         try:
             data = schemaless_reader(body, reader.writer, reader.reader)
         except Exception as exc:
             raise ValueMismatchError(
-                f"value does not match writer schema {schema_id}: {exc!r}"
+                f"value does not match writer schema {reader.schema_id}: {exc!r}"
             ) from exc
         if body.tell() != len(value):
             raise ValueMismatchError(
-                f"{len(value) - body.tell()} bytes left after the record of schema {schema_id}"
+                f"{len(value) - body.tell()} bytes left after the record of schema "
+                f"{reader.schema_id}"
             )
         if not isinstance(data, dict):
-            raise ValueMismatchError(f"writer schema {schema_id} is not a record schema")
-        # Positional for speed: type, source, subject, data, id, time, extra_headers, schema_id.
-        return CloudEvent(ce_type, attrs[1], attrs[3], data, attrs[0], attrs[4], extra, schema_id)
+            raise ValueMismatchError(f"writer schema {reader.schema_id} is not a record schema")
+        return _assemble_event(ce_type, source, subject, data, id_, time, extra, reader.schema_id)
 
     def writer_id(self, ce_type: str) -> SchemaId:
         """The schema id the codec writes ``ce_type`` events with (resolved once)."""
@@ -184,8 +210,8 @@ class EventCodec:
             reader_text = self._catalog.schema_text(event.full_name)
         if reader_text is not None and identity_key(reader_text) != identity_key(text):
             reader = parse_fastavro(load_json(reader_text))
-        entry = _Reader(writer, reader, event.ce_type if event else None)
-        self._readers[schema_id] = entry
+        entry = _Reader(schema_id, writer, reader, event.ce_type if event else None)
+        self._readers[prefix(schema_id)] = entry
         return entry
 
 
@@ -198,11 +224,25 @@ def _full_name(schema: Any) -> str | None:
     return name if "." in name or not namespace else f"{namespace}.{name}"
 
 
-def _split_headers(headers: tuple[tuple[str, bytes], ...]) -> tuple[list[str], Any]:
-    """The six ce_* attribute values (in _REQUIRED order) and the headers we do not own."""
+def _type_mismatch(ce_type: str, reader: _Reader) -> EventTypeMismatchError:
+    if reader.ce_type is None:
+        return EventTypeMismatchError(
+            f"ce_type {ce_type!r} but writer schema {reader.schema_id} is not its record"
+        )
+    return EventTypeMismatchError(
+        f"ce_type {ce_type!r} but writer schema {reader.schema_id} is {reader.ce_type!r}"
+    )
+
+
+def _split_headers(headers: Headers) -> tuple[str, str, str, str, str, Headers]:
+    """ce_id, ce_source, ce_type, ce_subject, ce_time and the headers we do not own.
+
+    Any order, any input (decode's fast path covers encode()'s own layout); raises the
+    typed errors: missing, repeated, not text, wrong specversion or content type, bad time.
+    """
     found = dict(headers)
     if len(found) == len(headers):  # no repeated name: the common, fast case
-        extra: Any = (
+        extra: Headers = (
             ()
             if found.keys() <= _OWNED
             else tuple(pair for pair in headers if pair[0] not in _OWNED)
@@ -215,13 +255,13 @@ def _split_headers(headers: tuple[tuple[str, bytes], ...]) -> tuple[list[str], A
             seen.add(name)
         extra = tuple(pair for pair in headers if pair[0] not in _OWNED)
     try:
-        attrs = [
+        id_, source, ce_type, subject, time = (
             found[CE_ID].decode(),
             found[CE_SOURCE].decode(),
             found[CE_TYPE].decode(),
             found[CE_SUBJECT].decode(),
             found[CE_TIME].decode(),
-        ]
+        )
         specversion = found[CE_SPECVERSION]
     except KeyError as missing:
         raise MissingHeaderError(str(missing.args[0])) from None
@@ -232,8 +272,8 @@ def _split_headers(headers: tuple[tuple[str, bytes], ...]) -> tuple[list[str], A
     content_type = found.get(CONTENT_TYPE)
     if content_type is not None and not content_type.startswith(_CONTENT_TYPE_BYTES):
         raise InvalidHeaderError(CONTENT_TYPE, f"{content_type!r}, expected application/avro")
-    parse_time(attrs[4])
-    return attrs, extra
+    parse_time(time)
+    return id_, source, ce_type, subject, time, extra
 
 
 def _not_text(found: dict[str, Any]) -> InvalidHeaderError:

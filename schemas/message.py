@@ -112,6 +112,43 @@ class CloudEvent:
         return None
 
 
+# Every field of CloudEvent, in order (a test compares a decoded event with CloudEvent(...)).
+_SETTERS: Final = tuple(
+    getattr(CloudEvent, name).__set__
+    for name in ("type", "source", "subject", "data", "id", "time", "extra_headers", "schema_id")
+)
+_new = object.__new__
+
+
+def _assemble_event(
+    type_: str,
+    source: str,
+    subject: str,
+    data: Mapping[str, Any],
+    id_: str,
+    time: str,
+    extra_headers: Headers,
+    schema_id: int,
+) -> CloudEvent:
+    """``CloudEvent(...)`` for the codec's hot path, equal to it, at half the cost.
+
+    A frozen dataclass's ``__init__`` goes through ``object.__setattr__`` per field; the
+    slot descriptors set the same fields directly. ``__init__`` validates nothing, so
+    nothing is skipped.
+    """
+    set_type, set_source, set_subject, set_data, set_id, set_time, set_extra, set_schema = _SETTERS
+    event: CloudEvent = _new(CloudEvent)
+    set_type(event, type_)
+    set_source(event, source)
+    set_subject(event, subject)
+    set_data(event, data)
+    set_id(event, id_)
+    set_time(event, time)
+    set_extra(event, extra_headers)
+    set_schema(event, schema_id)
+    return event
+
+
 def _as_bytes(value: Any) -> bytes:
     if isinstance(value, bytes):
         return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import struct
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from types import SimpleNamespace
 
 import pytest
@@ -99,9 +99,11 @@ def test_newer_consumer_reads_older_event() -> None:
     event = example_event(STATUS_TYPE)
     old_data = {k: v for k, v in event.data.items() if k != "note"}
     message = old_producer.encode(replace(event, data=old_data))
-    decoded = EventCodec(resolver).decode(message)
+    consumer = EventCodec(resolver)
+    decoded = consumer.decode(message)
     assert decoded.data["note"] is None
     assert decoded.data["status"] == 4
+    assert consumer.decode(message) == decoded  # the cached reader resolves the same way
 
 
 def test_older_consumer_reads_newer_event() -> None:
@@ -112,6 +114,36 @@ def test_older_consumer_reads_newer_event() -> None:
     decoded = old_consumer.decode(message)
     assert "note" not in decoded.data
     assert decoded.data["previous_status"] == 2
+
+
+def test_decoded_event_is_an_ordinary_frozen_cloud_event(codec: EventCodec) -> None:
+    signature = (("ce_sig", b"s"),)
+    event = replace(example_event(STATUS_TYPE), extra_headers=signature)
+    decoded = codec.decode(codec.encode(event))
+    assert type(decoded) is CloudEvent
+    assert decoded == replace(event, schema_id=codec.writer_id(event.type))
+    assert repr(decoded).startswith("CloudEvent(type=")
+    with pytest.raises(FrozenInstanceError):
+        decoded.type = "x"  # type: ignore[misc]
+    assert replace(decoded, subject="other").subject == "other"
+
+
+def test_header_order_and_optional_content_type_do_not_matter(codec: EventCodec) -> None:
+    signature = (("ce_sigkeyid", b"000.17.22.H56#1"), ("ce_sig", b"s"))
+    message = codec.encode(replace(example_event(STATUS_TYPE), extra_headers=signature))
+    expected = codec.decode(message)
+    reordered = (*signature, *reversed(message.headers[:7]))
+    assert codec.decode(replace(message, headers=reordered)) == expected
+    no_content_type = tuple(h for h in message.headers if h[0] != "content-type")
+    assert codec.decode(replace(message, headers=no_content_type)) == expected
+
+
+def test_value_as_bytearray_or_memoryview(codec: EventCodec) -> None:
+    message = _good(codec)
+    expected = codec.decode(message)
+    fresh = EventCodec(_resolver())  # the first message of a schema id takes the slow path
+    for value in (bytearray(message.value), memoryview(message.value), message.value):
+        assert fresh.decode(replace(message, value=value)).data == expected.data  # type: ignore[arg-type]
 
 
 def test_from_record_accepts_client_records(codec: EventCodec) -> None:

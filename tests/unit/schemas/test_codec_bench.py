@@ -15,3 +15,12 @@ def test_bench_reports(capsys: pytest.CaptureFixture[str]) -> None:
     results = codec_bench.run(records=("DossierOverdue",), iterations=5)
     assert results[0].encode_ratio > 0
     assert results[0].decode_ratio > 0
+
+
+def test_bench_medians_over_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--iterations", "3", "--rounds", "2", "--runs", "3", "--records", "all"]
+    assert codec_bench.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "run 3/3" in out
+    assert "median of 3 runs" in out
+    assert "SupportClosed" in out
