@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from hub_settings import HubSettings
 from schemas import KafkaMessage
 from tests.integration.test_connector_outbound import civil_config
 from tests.support.connectors import PASSPHRASE, Pipeline, dossier, make_pipeline, submitted
+from tests.support.dossiers import dossier_event
 from tests.support.pipeline import HAC_THANH, free_port, new_event
 from tests.support.pipeline import Pipeline as HubPipeline
 from tests.support.processes import ChildProcess, python_module
@@ -67,30 +67,12 @@ def test_worker_metrics_count_accepted_and_quarantined_events(pipeline: HubPipel
     port = pipeline.live_metrics_port()
     before = scrape(port)
     code = f"{HAC_THANH}-261203-7701"
-    good = new_event(
-        SUBMITTED,
+    good = dossier_event(
+        "DossierSubmitted",
         HAC_THANH,
         code,
-        {
-            "dossier_code": code,
-            "procedure_code": "1.001193",
-            "receiving_agency_id": HAC_THANH,
-            "applicant": {
-                "kind": "CITIZEN",
-                "full_name": "Lê Văn An",
-                "citizen_id": "038090001234",
-                "business_id": None,
-                "phone": None,
-                "email": None,
-                "address": None,
-            },
-            "channel": "ONLINE",
-            "submitted_at": datetime.now(UTC),
-            "documents": [],
-            "form_fields": {},
-            "fees": [],
-            "note": None,
-        },
+        receiving_agency_id=HAC_THANH,
+        procedure_code="1.001193",
     )
     signed = pipeline.sign(good)
     other = f"{HAC_THANH}-261203-7702"

@@ -4,37 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.pipeline import HAC_THANH, Pipeline, new_event
+from tests.support.dossiers import dossier_event
+from tests.support.pipeline import HAC_THANH, Pipeline
 
 pytestmark = pytest.mark.integration
 
 
 def test_submitted_dossier_reaches_the_handling_agency_inbox(pipeline: Pipeline) -> None:
     code = f"{HAC_THANH}-261203-0001"
-    event = new_event(
-        "vn.gov.thanhhoa.dossier.submitted",
+    event = dossier_event(
+        "DossierSubmitted",
         HAC_THANH,
         code,
-        {
-            "dossier_code": code,
-            "procedure_code": "1.001193",
-            "receiving_agency_id": HAC_THANH,
-            "applicant": {
-                "kind": "CITIZEN",
-                "full_name": "Lê Văn An",
-                "citizen_id": "038090001234",
-                "business_id": None,
-                "phone": None,
-                "email": None,
-                "address": None,
-            },
-            "channel": "ONLINE",
-            "submitted_at": __import__("datetime").datetime.now(__import__("datetime").UTC),
-            "documents": [],
-            "form_fields": {},
-            "fees": [],
-            "note": None,
-        },
+        receiving_agency_id=HAC_THANH,
+        procedure_code="1.001193",
     )
     pipeline.publish(event)
     accepted = pipeline.records_for(pipeline.names.events("dossier"), code, 1)
