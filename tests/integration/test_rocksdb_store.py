@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,11 +20,26 @@ def test_rocksdb_tables_survive_a_restart(settings: HubSettings, tmp_path: Path)
         hub.start_worker()
         code = dossier_code(HAC_THANH)
         proc = {"procedure_code": "1.900013"}
+        # Received now (the example data's 2025 dates would make it overdue at once, and a
+        # DossierOverdue would join the timeline whenever the scan happens to run).
+        now = datetime.now(UTC)
         hub.publish(
             dossier_event(
-                "DossierSubmitted", HAC_THANH, code, receiving_agency_id=HAC_THANH, **proc
+                "DossierSubmitted",
+                HAC_THANH,
+                code,
+                receiving_agency_id=HAC_THANH,
+                submitted_at=now,
+                **proc,
             ),
-            dossier_event("DossierAccepted", HAC_THANH, code, **proc),
+            dossier_event(
+                "DossierAccepted",
+                HAC_THANH,
+                code,
+                accepted_at=now,
+                due_at=now + timedelta(days=7),
+                **proc,
+            ),
         )
         hub.dossier_state(code, lambda s: s["status"] == 2)
         assert list((tmp_path / "streams").rglob("*.sst")) or list(
