@@ -36,9 +36,19 @@ dossier_topics = _raw_topic(*(names.events(d) for d in DOMAINS if d != "support"
 audit_entries_topic = _raw_topic(names.audit_entries)
 
 
+_runtime_started = False
+
+
 @app.on_worker_init.connect  # type: ignore[untyped-decorator]  # faust has no types
 def _start_runtime(app: Any = None, **_: Any) -> None:
-    """Topics, schema store, registry and hub key are ready before any agent consumes."""
+    """Topics, schema store, registry and hub key are ready before any agent consumes.
+
+    Faust sends ``on_worker_init`` twice (``App.main`` and then the CLI's ``prepare_app``);
+    a second start would open a second registry and schema reader and a second /metrics."""
+    global _runtime_started
+    if _runtime_started:
+        return
+    _runtime_started = True
     runtime.start()
     runtime.ensure_changelogs(
         table.changelog_topic.get_topic_name() for table in app.tables.values()
