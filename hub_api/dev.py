@@ -244,7 +244,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--peers-port",
         type=int,
         default=8101,
-        help="first port of the fake legacy systems (5 in a row; 0 = any free ports)",
+        help="first port of the fake peers (7 in a row; 0 = any free ports)",
     )
     parser.add_argument(
         "--connector-metrics-port",
