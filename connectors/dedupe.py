@@ -31,6 +31,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from connectors._durable import until_written
 from connectors.errors import StateStoreError
 from hub_settings import HubSettings
 
@@ -48,9 +49,16 @@ class StateLog:
     """A compacted topic used as a durable map; every ``put`` waits for acks=all."""
 
     def __init__(
-        self, settings: HubSettings, topic: str, *, retention_ms: int | None = None
+        self,
+        settings: HubSettings,
+        topic: str,
+        *,
+        retention_ms: int | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
+        """``stop``: keep trying a ``put`` while the broker is away, until it is set."""
         self.topic = topic
+        self._stop = stop
         self._config = settings.kafka_client_config()
         self._retention_ms = retention_ms
         self._producer: KafkaProducer | None = None
@@ -100,11 +108,16 @@ class StateLog:
         """Write one entry (None = tombstone) and wait until Kafka acknowledged it."""
         if self._producer is None:
             raise StateStoreError(f"{self.topic} is not loaded")
-        try:
-            with self._lock:
-                self._producer.send(self.topic, key=key.encode(), value=value).get(timeout_s)
-        except KafkaError as exc:
-            raise StateStoreError(f"cannot write {self.topic}: {exc}") from exc
+        producer = self._producer
+
+        def write() -> None:
+            try:
+                with self._lock:
+                    producer.send(self.topic, key=key.encode(), value=value).get(timeout_s)
+            except KafkaError as exc:
+                raise StateStoreError(f"cannot write {self.topic}: {exc}") from exc
+
+        until_written(write, f"{self.topic} write", self._stop)
 
     def close(self) -> None:
         if self._producer is not None:

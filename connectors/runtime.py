@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import CommitFailedError, KafkaError
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
+from connectors._durable import until_written
 from connectors._rest import RestClient
 from connectors._smtp import SmtpClient
 from connectors._soap import SoapClient
@@ -168,6 +169,7 @@ class OutboundConnector:
                 settings,
                 state_topic(settings, config.name, "delivered"),
                 retention_ms=7 * 86_400_000,
+                stop=self.stop,
             )
         )
         self._signer = signer
@@ -225,7 +227,13 @@ class OutboundConnector:
         """Poll once and settle every record, partition by partition; returns the count."""
         assert self._consumer is not None
         settled = 0
-        for part, records in self._consumer.poll(timeout_ms=timeout_ms).items():
+        try:
+            batches = self._consumer.poll(timeout_ms=timeout_ms)
+        except KafkaError as exc:  # the broker is away: wait for it, do not end the thread
+            log.warning("poll of %s failed (%s); trying again", self.topic, exc)
+            self.stop.wait(1.0)
+            return 0
+        for part, records in batches.items():
             for record in records:
                 if self.stop.is_set():
                     return settled
@@ -251,7 +259,7 @@ class OutboundConnector:
         assert self._consumer is not None
         try:
             self._consumer.commit({part: OffsetAndMetadata(offset, "", -1)})
-        except CommitFailedError as exc:  # rebalanced: the ledger stops any redelivery
+        except KafkaError as exc:  # rebalanced or broker away: the ledger stops a redelivery
             log.warning("commit of %s@%d failed: %s", part, offset, exc)
 
     def handle(self, record: Any) -> str:
@@ -298,6 +306,7 @@ class OutboundConnector:
         if rule is None or entry is None:
             return
         assert self._publisher is not None
+        publisher = self._publisher
         try:
             reply = build_event(
                 self.config,
@@ -305,11 +314,20 @@ class OutboundConnector:
                 {**source, "response": entry.response or {}},
                 reply_id(self.config.name, event.id),
             )
-            self._publisher.publish([reply], batch=False)
         except (MappingError, EncodeError) as exc:  # delivered, but no reply: say so
             self._dead_letter(message, "reply-failed", str(exc), origin)
-        except PublishError as exc:
-            raise StateStoreError(f"reply to {event.id} not published: {exc}") from exc
+            return
+
+        def publish() -> None:
+            try:
+                publisher.publish([reply], batch=False)
+            except PublishError as exc:
+                raise StateStoreError(f"reply to {event.id} not published: {exc}") from exc
+
+        try:
+            until_written(publish, f"reply to {event.id}", self.stop)
+        except EncodeError as exc:  # the reply does not fit its schema: delivered, no reply
+            self._dead_letter(message, "reply-failed", str(exc), origin)
 
     def _dead_letter(
         self, message: KafkaMessage, reason: str, detail: str, origin: str, event_id: str = ""
@@ -317,15 +335,20 @@ class OutboundConnector:
         assert self._producer is not None
         stage = f"connector:{self.config.name}"
         record = reject(message, Rejection(reason, detail, stage, origin))
-        try:
-            self._producer.send(
-                self.deadletter_topic,
-                key=record.key,
-                value=record.value,
-                headers=record.header_list(),
-            ).get(30)
-        except KafkaError as exc:
-            raise StateStoreError(f"dead-letter write failed: {exc}") from exc
+        producer = self._producer
+
+        def write() -> None:
+            try:
+                producer.send(
+                    self.deadletter_topic,
+                    key=record.key,
+                    value=record.value,
+                    headers=record.header_list(),
+                ).get(30)
+            except KafkaError as exc:
+                raise StateStoreError(f"dead-letter write failed: {exc}") from exc
+
+        until_written(write, "dead-letter write", self.stop)
         if event_id:
             self.ledger.forget(event_id)
         log.warning("dead-lettered %s: %s: %s", event_id or origin, reason, detail)
