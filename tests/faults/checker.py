@@ -219,6 +219,10 @@ class Traffic:
         raise ValueError(kind)
 
 
+def _ce_id(message: KafkaMessage) -> str:
+    return dict(message.headers).get("ce_id", b"").decode("utf-8", "replace")
+
+
 def _same_bytes(a: KafkaMessage, b: KafkaMessage) -> bool:
     return (a.value, a.headers) == (b.value, b.headers)
 
@@ -413,6 +417,13 @@ class PeerCheck:
     log: Callable[[], list[LogEntry]]
     expect_dead: Callable[[list[LogEntry]], dict[str, str]] = lambda _log: {}
     """ce_id -> reason of the deliveries that must be dead-lettered, from the peer's log."""
+    skipped: Callable[[], int] | None = None
+    """How many inbox records the connector's ledger recognised as already delivered. When
+    given (the connector is never killed), it must equal the repeated copies in ``inbox``:
+    each redelivered copy reached the connector and was stopped there."""
+    running: Callable[[], bool] | None = None
+    """Whether the connector must still be running (one run through the whole fault): when
+    it has exited, the check stops waiting and says so."""
 
 
 @dataclass
@@ -437,7 +448,9 @@ class Figures:
     def line(self) -> str:
         peers = "; ".join(
             f"{name}: routed {p['routed']} = accepted {p['accepted']} + dead-lettered "
-            f"{p['dead_lettered']} (duplicates answered {p['duplicates']}, resends {p['resends']})"
+            f"{p['dead_lettered']} (duplicates answered {p['duplicates']}, resends {p['resends']}"
+            f", inbox repeats {p['inbox_repeats']}"
+            + (f", stopped by the ledger {p['skipped']})" if "skipped" in p else ")")
             for name, p in self.peers.items()
         )
         return (
@@ -631,6 +644,12 @@ class Checker:
             for entry in accepted:
                 order[entry.dossier_code or ""].append(entry.idempotency_key or "")
             routed = sum(len(ids) for ids in expected.values())
+            wanted = {i for ids in expected.values() for i in ids}
+            copies = Counter(_ce_id(r) for r in self.readers[peer.inbox].records)
+            repeats = sum(n - 1 for i, n in copies.items() if i in wanted)
+            skipped = peer.skipped() if peer.skipped is not None else None
+            if not final and skipped is not None and skipped < repeats:
+                out.append(f"{peer.name}: {skipped}/{repeats} repeated copies seen")
             for code, ids in expected.items():
                 want = [i for i in ids if i not in mine]
                 got = order.get(code, [])
@@ -638,6 +657,8 @@ class Checker:
                     out.append(f"{peer.name}: {code} accepted {got}, expected {want}")
                 elif not final and len([i for i in ids if i in counts or i in mine]) < len(ids):
                     out.append(f"{peer.name}: {code} incomplete")
+            if peer.running is not None and not peer.running():
+                out.append(f"{peer.name}: the connector exited")
             if final:
                 for key, n in counts.items():
                     if n > 1:
@@ -659,7 +680,15 @@ class Checker:
                     "duplicates": duplicates,
                     "resends": resends,
                     "requests": len(log),
+                    "inbox_repeats": repeats,
                 }
+                if skipped is not None:
+                    self.figures.peers[peer.name]["skipped"] = skipped
+                    if skipped != repeats:
+                        out.append(
+                            f"{peer.name}: the ledger stopped {skipped} copies; the inbox "
+                            f"repeated {repeats}"
+                        )
                 if routed != sum(counts.values()) + len(mine):
                     out.append(
                         f"{peer.name}: routed {routed} != accepted {sum(counts.values())} + "
@@ -700,7 +729,7 @@ class Checker:
         while time.monotonic() - start < timeout_s:
             self.poll()
             missing = self.problems(final=False)
-            if not missing:
+            if not missing or any(p.running is not None and not p.running() for p in self.peers):
                 break
             time.sleep(0.5)
         settled = time.monotonic() - start
@@ -712,13 +741,49 @@ class Checker:
         self.figures.seconds["settle"] = round(settled, 1)
         report(self.figures)
         if problems:
+            dump_sinks(self.pipe, sorted(self.model.inboxes))
             tails = "\n".join(f"--- {w.name}\n{w.tail(25)}" for w in self.pipe.workers)
             shown = "\n".join(problems[:40])
             raise AssertionError(
-                f"{len(problems)} problems ({len(missing)} still missing after {timeout_s}s):\n"
+                f"{len(problems)} problems ({len(missing)} still missing after {settled:.0f}s):\n"
                 f"{shown}\n{tails}"
             )
         return self.figures
+
+
+def dump_sinks(pipe: Pipeline, inboxes: Iterable[str]) -> None:
+    """Every record of the hub's topics, as JSON lines in ``<workdir>/sinks/`` (the topics
+    are dropped when the pipeline closes; a failure can be examined afterwards)."""
+    out = pipe.workdir / "sinks"
+    out.mkdir(exist_ok=True)
+    consumer = KafkaConsumer(**pipe.settings.kafka_client_config(), enable_auto_commit=False)
+    try:
+        for topic in [*pipe.names.fixed(), pipe.names.dossier_state, *inboxes]:
+            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            if not parts:
+                continue
+            consumer.assign(parts)
+            consumer.seek_to_beginning(*parts)
+            ends = consumer.end_offsets(parts)
+            with (out / f"{topic}.jsonl").open("w", encoding="utf-8") as file:
+                deadline = time.monotonic() + 30
+                while any(consumer.position(p) < ends[p] for p in parts):
+                    if time.monotonic() > deadline:
+                        break
+                    for batch in consumer.poll(timeout_ms=500, max_records=5000).values():
+                        for r in batch:
+                            row = {
+                                "p": r.partition, "o": r.offset, "ts": r.timestamp,
+                                "key": (r.key or b"").decode("utf-8", "replace"),
+                                "headers": {n: (v or b"").decode("utf-8", "replace")
+                                            for n, v in r.headers or ()},
+                                "value": (r.value or b"").decode("utf-8", "replace"),
+                            }  # fmt: skip
+                            file.write(json.dumps(row, ensure_ascii=False) + "\n")
+    except Exception as exc:  # a dump is a courtesy; the check's own failure matters
+        print(f"sinks not dumped: {exc!r}")
+    finally:
+        consumer.close()
 
 
 def report(figures: Figures) -> None:

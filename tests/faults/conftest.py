@@ -45,7 +45,13 @@ def hub_key_file(pipe: Pipeline) -> Path:
 
 
 def portal_connector_config(
-    pipe: Pipeline, peer_url: str, inbox: str, name: str, **outbound: Any
+    pipe: Pipeline,
+    peer_url: str,
+    inbox: str,
+    name: str,
+    *,
+    timeout_s: float = 1.0,
+    **outbound: Any,
 ) -> dict[str, Any]:
     """A status-sync connector (the national portal's REST API) reading ``inbox``."""
     out: dict[str, Any] = {
@@ -55,7 +61,7 @@ def portal_connector_config(
             "kind": "rest",
             "url": f"{peer_url}/api/v1/dossiers/status",
             "success": {"field": "error_code", "values": ["0"], "transient_values": ["99"]},
-            "timeout_s": 1.0,
+            "timeout_s": timeout_s,
         },
         "request": {
             "agencyCode": "data.agency_id",
@@ -76,6 +82,17 @@ def portal_connector_config(
         "key": {"file": str(hub_key_file(pipe)), "passphrase_env": "TEST_FAULT_KEY_PASSPHRASE"},
         "outbound": out,
     }
+
+
+def plain_portal_config(pipe: Pipeline, peer_url: str, inbox: str, name: str) -> dict[str, Any]:
+    """The status-sync connector in front of a portal that does not deduplicate
+    (``peer_dedupes: false``): the connector's own ledger of event ids is all that keeps a
+    redelivered inbox copy from taking effect twice. The timeout is generous (10 s) so that
+    a slow answer on a loaded machine is not dead-lettered as in doubt."""
+    return portal_connector_config(pipe, peer_url, inbox, name, timeout_s=10.0, peer_dedupes=False)
+
+
+SKIPPED = "already delivered; not sending it again"  # the connector's line for a ledger hit
 
 
 class Connector:
@@ -103,6 +120,15 @@ class Connector:
     def stop(self) -> None:
         for child in self.runs:
             child.stop()
+
+    def skipped(self) -> int:
+        """Inbox records every run recognised from its ledger as already delivered."""
+        return sum(child.log().count(SKIPPED) for child in self.runs)
+
+    def alive(self) -> bool:
+        """Whether the latest run is still running."""
+        proc = self.runs[-1].proc if self.runs else None
+        return proc is not None and proc.poll() is None
 
 
 @pytest.fixture
