@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
+from connectors.peers import PortalPeer
 from hub_api.localkafka import LocalKafka
 from hub_settings import HubSettings, KafkaSettings, LocalKafkaSettings
+from tests.faults.checker import STATUS_CHANGED, PeerCheck
 from tests.support.pipeline import HUB, PASSPHRASE, Pipeline, build_pipeline, settings_env
 from tests.support.processes import ChildProcess, python_module
 
@@ -179,3 +181,23 @@ def private_broker(
             broker.stop(timeout_s=20)
         finally:
             broker.kill()
+
+
+def watched_status_sync(
+    pipe: Pipeline, peer: PortalPeer, inbox: str, name: str, connectors: list[Connector]
+) -> tuple[Connector, PeerCheck]:
+    """Start a status-sync connector in front of ``peer`` (which does not deduplicate); it
+    and the check of what reached the peer: once each, in order, every repeated inbox copy
+    stopped by the connector's ledger, the connector running throughout."""
+    connector = Connector(pipe, plain_portal_config(pipe, peer.url, inbox, name))
+    connectors.append(connector)
+    connector.start()
+    check = PeerCheck(
+        name,
+        inbox,
+        (STATUS_CHANGED,),
+        peer.log,
+        skipped=connector.skipped,
+        running=connector.alive,
+    )
+    return connector, check

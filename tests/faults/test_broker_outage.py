@@ -15,12 +15,11 @@ from tests.faults.checker import (
     STATUS_CHANGED,
     Checker,
     Model,
-    PeerCheck,
     Sender,
     Traffic,
     start_worker,
 )
-from tests.faults.conftest import Connector, plain_portal_config
+from tests.faults.conftest import watched_status_sync
 
 pytestmark = pytest.mark.integration
 
@@ -40,17 +39,7 @@ def test_broker_stopped_for_seconds_then_started(
     expected = sum(len(ids) for ids in model.routed_to(inbox, [STATUS_CHANGED]).values())
     start_worker(pipe, "worker-1")  # it creates every inbox
     with PortalPeer(dedupe=False) as peer:
-        connector = Connector(pipe, plain_portal_config(pipe, peer.url, inbox, NAME))
-        connectors.append(connector)
-        connector.start()
-        check = PeerCheck(
-            NAME,
-            inbox,
-            (STATUS_CHANGED,),
-            peer.log,
-            skipped=connector.skipped,
-            running=connector.alive,
-        )
+        connector, check = watched_status_sync(pipe, peer, inbox, NAME, connectors)
         began = time.monotonic()
         sender = Sender(pipe.settings, pipe.names.ingress, plan, per_s=30).start()
         with Checker(pipe, model, [check], scenario="3 broker stopped, then started") as checker:

@@ -14,13 +14,12 @@ from tests.faults.checker import (
     STATUS_CHANGED,
     Checker,
     Model,
-    PeerCheck,
     Sender,
     Traffic,
     start_worker,
     wait_until,
 )
-from tests.faults.conftest import Connector, plain_portal_config
+from tests.faults.conftest import watched_status_sync
 
 pytestmark = pytest.mark.integration
 
@@ -38,17 +37,7 @@ def test_worker_sigkill_mid_stream_then_restart(
     expected = sum(len(ids) for ids in model.routed_to(inbox, [STATUS_CHANGED]).values())
     first = start_worker(pipe, "worker-1")  # it creates every inbox
     with PortalPeer(dedupe=False) as peer:
-        connector = Connector(pipe, plain_portal_config(pipe, peer.url, inbox, NAME))
-        connectors.append(connector)
-        connector.start()
-        check = PeerCheck(
-            NAME,
-            inbox,
-            (STATUS_CHANGED,),
-            peer.log,
-            skipped=connector.skipped,
-            running=connector.alive,
-        )
+        connector, check = watched_status_sync(pipe, peer, inbox, NAME, connectors)
         began = time.monotonic()
         sender = Sender(pipe.settings, pipe.names.ingress, plan, per_s=60).start()
         with Checker(pipe, model, [check], scenario="1 worker SIGKILL + restart") as checker:

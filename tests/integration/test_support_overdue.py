@@ -15,12 +15,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from registry.support import new_request_id
 from schemas import CloudEvent, KafkaMessage
 from schemas.examples import example_data
 from schemas.support_topics import support_commands, support_state
+from tests.support.dossiers import records_now
 from tests.support.pipeline import HUB, JUSTICE, Pipeline
 
 pytestmark = pytest.mark.integration
@@ -51,25 +51,6 @@ def ce_type(record: KafkaMessage) -> str:
     return dict(record.headers)["ce_type"].decode()
 
 
-def to_the_end(pipeline: Pipeline, topic: str, key: str) -> list[KafkaMessage]:
-    """Every record of ``topic`` with ``key`` now (read up to the end offsets: exact)."""
-    consumer = KafkaConsumer(**pipeline.settings.kafka_client_config(), enable_auto_commit=False)
-    records: list[KafkaMessage] = []
-    try:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        ends = consumer.end_offsets(tps)
-        deadline = time.monotonic() + 30
-        while any(consumer.position(tp) < ends[tp] for tp in tps):
-            assert time.monotonic() < deadline, f"{topic} not read to its end"
-            for batch in consumer.poll(timeout_ms=200).values():
-                records.extend(KafkaMessage.from_record(r) for r in batch)
-    finally:
-        consumer.close()
-    return [r for r in records if r.key == key.encode()]
-
-
 def test_an_unanswered_request_past_its_deadline_is_reported_once(pipeline: Pipeline) -> None:
     now = datetime.now(UTC)
     late = ask(pipeline, now - timedelta(days=30))
@@ -87,10 +68,10 @@ def test_an_unanswered_request_past_its_deadline_is_reported_once(pipeline: Pipe
 
     time.sleep(4 * pipeline.settings.streams.overdue_scan_interval_s + 2)  # more timer rounds
     for topic in (inbox, pipeline.names.events("support")):
-        reported = [r for r in to_the_end(pipeline, topic, late) if ce_type(r) == OVERDUE]
+        reported = [r for r in records_now(pipeline, topic, late) if ce_type(r) == OVERDUE]
         assert [pipeline.codec.decode(r).id for r in reported] == [overdue.id], topic
     prefix = pipeline.settings.topic_prefix
-    state = json.loads(to_the_end(pipeline, support_state(prefix), late)[-1].value)
+    state = json.loads(records_now(pipeline, support_state(prefix), late)[-1].value)
     assert (state["status"], state["overdue_emitted"]) == ("assigned", True)
 
-    assert len(to_the_end(pipeline, inbox, fresh)) == 2  # requested, assigned: not late
+    assert len(records_now(pipeline, inbox, fresh)) == 2  # requested, assigned: not late
