@@ -5,6 +5,7 @@ written by the hub's codec to a real Kafka topic."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from hub_settings import HubSettings
 from registry.schema_store import SchemaStore
 from schemas import EventCodec, load_catalog
 from schemas.examples import example_event
+from tests.integration.api_support import running_api
 
 pytestmark = pytest.mark.integration
 SUBJECT = "vn.gov.thanhhoa.hub.DossierSubmitted"
@@ -57,6 +59,19 @@ def test_confluent_registry_client_registers_and_fetches(registry_url: str) -> N
     assert "DossierSubmitted" in client.get_schema(schema_id).schema_str
     assert SUBJECT in client.get_subjects()
     assert client.test_compatibility(SUBJECT, Schema(text, "AVRO"))
+
+
+def test_confluent_client_against_the_whole_hub_api(settings: HubSettings, tmp_path: Path) -> None:
+    """The same client at ``/schema-registry`` of the hub API itself (create_app, with its
+    middlewares), where ``hub schemas register`` has put every contract."""
+    with running_api(settings, tmp_path) as api:
+        client = SchemaRegistryClient({"url": f"{api.url}/schema-registry"})
+        assert SUBJECT in client.get_subjects()
+        latest = client.get_latest_version(SUBJECT)
+        text = load_catalog().schema_text(SUBJECT)
+        assert client.register_schema(SUBJECT, Schema(text, "AVRO")) == latest.schema_id
+        assert "DossierSubmitted" in client.get_schema(latest.schema_id).schema_str
+        assert client.test_compatibility(SUBJECT, Schema(text, "AVRO"))
 
 
 def test_confluent_avro_deserializer_reads_hub_events(
