@@ -245,14 +245,18 @@ class OutboundConnector:
         return settled
 
     def _report_lag(self) -> None:
-        """Lag of the assigned partitions from the consumer's fetch state (no request)."""
+        """Lag of the assigned partitions from the consumer's fetch state."""
         assert self._consumer is not None
         self._lag_due = time.monotonic() + _LAG_EVERY_S
         lag = {}
-        for part in self._consumer.assignment():
-            end = self._consumer.highwater(part)
-            if end is not None:
-                lag[(part.topic, part.partition)] = max(0, end - self._consumer.position(part))
+        try:
+            for part in self._consumer.assignment():
+                end = self._consumer.highwater(part)
+                if end is not None:
+                    lag[(part.topic, part.partition)] = max(0, end - self._consumer.position(part))
+        except KafkaError as exc:  # position() may ask the broker (offset validation)
+            log.warning("lag of %s not known now (%s); keeping the last figure", self.topic, exc)
+            return
         self.metrics.set_lag(self.group, lag)
 
     def _commit(self, part: TopicPartition, offset: int) -> None:
