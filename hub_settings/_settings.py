@@ -124,6 +124,9 @@ class StreamsSettings(BaseSettings):
     web_enabled: bool = True
     audit_checkpoint_every: int = 1000
     audit_checkpoint_interval_s: float = 60.0
+    audit_gap_check_s: float = Field(default=5.0, gt=0)
+    """How often the chain's owner looks for entries at the end of ``hub.audit.entries``
+    that the stream did not deliver; those are read back after two checks."""
     overdue_scan_interval_s: float = 30.0
     session_timeout_s: float = Field(default=30.0, ge=6.0)
     """How long a silent worker keeps its partitions before the group gives them to the

@@ -57,15 +57,22 @@ def link(prev_head: bytes, entry: Entry) -> bytes:
     ).digest()
 
 
-def entry_record(seq: int, prev_head: bytes, entry: Entry) -> dict[str, Any]:
-    """The ``hub.audit`` record for entry number ``seq`` (1-based)."""
-    return {
+def entry_record(
+    seq: int, prev_head: bytes, entry: Entry, src: int | None = None
+) -> dict[str, Any]:
+    """The ``hub.audit`` record for entry number ``seq`` (1-based). ``src``, the entry's
+    offset in ``hub.audit.entries``, is where the chain resumes reading; it is a locator,
+    outside the hash (the entry's content is what the chain proves)."""
+    record = {
         "kind": "entry",
         "seq": seq,
         "prev": prev_head.hex(),
         "head": link(prev_head, entry).hex(),
         "entry": dict(entry),
     }
+    if src is not None:
+        record["src"] = src
+    return record
 
 
 def checkpoint_bytes(head: bytes, count: int, time: str) -> bytes:
@@ -193,25 +200,41 @@ def entry_key(entry: Entry) -> str:
 @dataclass
 class ChainState:
     """Where the chain stands: the last entry's number and head, entries since the last
-    checkpoint, and the keys of the entries chained most recently (to skip redeliveries)."""
+    checkpoint, the keys of the entries chained most recently (to skip redeliveries) and
+    ``next_src``, the ``hub.audit.entries`` offset the chain needs next (None until an
+    entry with its offset has been chained)."""
 
     seq: int = 0
     head: bytes = GENESIS
     since: int = 0
     recent: dict[str, None] = field(default_factory=dict)
     window: int = 4096
+    next_src: int | None = None
+
+    def chained(self, src: int) -> bool:
+        """Whether the entries-topic record at ``src`` is already in the chain."""
+        return self.next_src is not None and src < self.next_src
+
+    def missing(self, src: int) -> range:
+        """The entries-topic offsets before ``src`` that the chain lacks (empty if none)."""
+        return range(self.next_src, src) if self.next_src is not None else range(0)
 
     def remember(self, key: str) -> None:
         self.recent[key] = None
         while len(self.recent) > self.window:
             del self.recent[next(iter(self.recent))]
 
-    def append(self, entry: Entry) -> dict[str, Any] | None:
-        """The record that links ``entry``, or None if it is already in the chain."""
+    def append(self, entry: Entry, src: int | None = None) -> dict[str, Any] | None:
+        """The record that links ``entry`` (read at offset ``src`` of the entries topic), or
+        None if it is already in the chain."""
+        if src is not None:
+            if self.chained(src):
+                return None
+            self.next_src = src + 1
         key = entry_key(entry)
         if key in self.recent:
             return None
-        record = entry_record(self.seq + 1, self.head, entry)
+        record = entry_record(self.seq + 1, self.head, entry, src)
         self.seq, self.head = self.seq + 1, bytes.fromhex(record["head"])
         self.since += 1
         self.remember(key)
@@ -225,6 +248,9 @@ def resume_chain(tail: Iterable[Mapping[str, Any]], window: int = 4096) -> Chain
     where the next worker continues, so a kill can neither fork the chain nor leave a gap.
     """
     state = ChainState(window=window)
+    tail = list(tail)
+    if not tail:
+        state.next_src = 0  # a new chain needs the entries topic from its first record
     for record in tail:
         seq = int(record["seq"])
         if seq < state.seq or (seq == state.seq and record.get("kind") == "entry"):
@@ -235,4 +261,6 @@ def resume_chain(tail: Iterable[Mapping[str, Any]], window: int = 4096) -> Chain
         state.seq, state.head = seq, bytes.fromhex(record["head"])
         state.since += 1
         state.remember(entry_key(record["entry"]))
+        if isinstance(src := record.get("src"), int):
+            state.next_src = max(state.next_src or 0, src + 1)
     return state

@@ -474,15 +474,8 @@ class Checker:
         model: Model,
         peers: Sequence[PeerCheck] = (),
         scenario: str = "",
-        *,
-        known_audit_gap: bool = False,
     ) -> None:
-        """``known_audit_gap``: accepted events missing from the audit chain are counted in
-        the figures (``audit_gap_known_bug``), not failed on. Only for the rebalance kill,
-        where an open hub bug drops them (docs/reliability.md, findings); the chain must
-        still verify intact, and everything else is asserted as in every scenario."""
         self.pipe, self.model, self.peers = pipe, model, list(peers)
-        self.known_audit_gap = known_audit_gap
         names = pipe.names
         inboxes = sorted(model.inboxes)
         topics = [names.quarantine, names.deadletter, names.dossier_state, names.audit, *inboxes]
@@ -720,12 +713,6 @@ class Checker:
             for s in self.model.delivered
             if "accepted" not in chained.get(s.digest, set())
         ]
-        if self.known_audit_gap:
-            if final:
-                self.figures.notes["audit_gap_known_bug"] = len(out)
-                if out:
-                    print(f"KNOWN BUG (docs/reliability.md): {len(out)} accepted not chained")
-            out = []
         out += [
             f"audit: quarantined {digest[:12]} is not in the chain"
             for digest in self.model.quarantine

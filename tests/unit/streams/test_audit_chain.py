@@ -136,3 +136,26 @@ def test_the_remembered_window_is_bounded() -> None:
         state.append({"n": n})
     assert len(state.recent) == 3
     assert state.append({"n": 0}) is not None  # forgotten, so chained again
+
+
+def test_the_entries_offset_says_what_the_chain_lacks_after_a_resume() -> None:
+    """Each record carries its entries-topic offset (outside the hash): a resumed chain knows
+    which offsets it holds, skips those redelivered and names the ones the stream skipped."""
+    state = ChainState()
+    written = [state.append({"n": n}, src=n) for n in range(5)]
+    assert all(r is not None and r["src"] == n for n, r in enumerate(written))
+    resumed = resume_chain([r for r in written if r is not None])
+    assert resumed.next_src == 5
+    assert resumed.chained(4) and not resumed.chained(5)
+    assert resumed.append({"n": 4, "other": "content"}, src=4) is None  # offset 4 is in
+    assert resumed.missing(9) == range(5, 9)  # the stream delivered 9 next: 5-8 are owed
+    filled = [resumed.append({"n": n}, src=n) for n in range(5, 10)]
+    assert resumed.missing(10) == range(0)
+    report = verify_chain([*written, *filled], _verify)  # type: ignore[list-item]
+    assert report.intact, report.summary()
+    assert report.entries == 10
+
+
+def test_a_new_chain_needs_the_entries_topic_from_its_start() -> None:
+    assert resume_chain([]).missing(3) == range(0, 3)
+    assert resume_chain(chain(2)).missing(3) == range(0)  # older records, no offsets: unknown
