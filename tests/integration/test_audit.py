@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
 
 from hub_api.audit_cli import verify_audit
+from streams.audit_log import read_audit, read_entries
 from tests.support.dossiers import dossier_code, dossier_event
 from tests.support.pipeline import HAC_THANH, Pipeline, settings_env
 
@@ -53,3 +55,22 @@ def test_every_accepted_and_quarantined_message_is_chained(pipeline: Pipeline) -
     )
     assert cli.returncode == 0, cli.stderr
     assert "audit chain intact" in cli.stdout
+
+
+def test_the_chain_holds_every_entries_offset_and_reads_them_back(pipeline: Pipeline) -> None:
+    """Each chain record names its entry's offset in the entries topic; the offsets run on
+    without a gap, and reading an offset range back (what the chain's owner does when the
+    stream skipped records) returns those very entries."""
+    code = dossier_code(HAC_THANH)
+    event = dossier_event("DossierSubmitted", HAC_THANH, code, receiving_agency_id=HAC_THANH)
+    pipeline.send([pipeline.sign(event)])
+    pipeline.read(pipeline.names.audit, lambda rs: any(event.id.encode() in r.value for r in rs))
+    by_seq = {r["seq"]: r for r in read_audit(pipeline.settings) if r["kind"] == "entry"}
+    entries = list(by_seq.values())  # a record repeated byte for byte counts once
+    offsets = [r["src"] for r in entries]
+    assert offsets == list(range(offsets[0], offsets[0] + len(offsets)))  # no gap, no repeat
+    assert offsets[0] == 0  # the chain started with the topic's first entry
+    tail = entries[-5:]
+    read_back = read_entries(pipeline.settings, tail[0]["src"], tail[-1]["src"] + 1)
+    assert [src for src, _ in read_back] == [r["src"] for r in tail]
+    assert [json.loads(value) for _, value in read_back] == [r["entry"] for r in tail]
