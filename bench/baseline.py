@@ -116,13 +116,21 @@ class Driver:
             phase = self._phase
             for records in batches.values():
                 for record in records:
-                    stamp = next((v for k, v in record.headers if k == STAMP), None)
-                    if phase is None or stamp is None:
+                    found = self._match(record.headers)
+                    if phase is None or found is None:
                         continue
-                    tag, seq, sent = stamp.decode().split(":")
-                    if tag == phase.name and int(seq) not in phase.arrivals:
-                        phase.arrivals[int(seq)] = (now, (now - float(sent)) * 1000)
+                    tag, seq, sent = found
+                    if tag == phase.name and seq not in phase.arrivals:
+                        phase.arrivals[seq] = (now, (now - sent) * 1000)
             self._progress.set()
+
+    def _match(self, headers: Sequence[tuple[str, bytes]]) -> tuple[str, int, float] | None:
+        """(phase, sequence number, send time) of a sink record, from its ``bench_t``."""
+        stamp = next((v for k, v in headers if k == STAMP), None)
+        if stamp is None:
+            return None
+        tag, seq, sent = stamp.decode().split(":")
+        return tag, int(seq), float(sent)
 
     async def _arrivals(self, timeout_s: float) -> None:
         """Wait (at most ``timeout_s``) until the reader has handled another fetch."""

@@ -28,6 +28,7 @@ from bench.harness import (
     signed,
     wire_size,
 )
+from bench.http_bench import Api, HttpDriver
 from bench.report import Sampler, broker_pid
 from schemas import KafkaMessage
 
@@ -46,6 +47,7 @@ class Options:
     two_workers: bool = True
     search_steps: int = 4
     latency: bool = True
+    http: bool = True
     warmup: float = 0.2
 
     @property
@@ -62,6 +64,7 @@ class PipelineRun:
     profile_dir: str | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)
     copiers: list[Child] = field(default_factory=list)
+    api: Api | None = None
     factory: DossierFactory = field(default_factory=DossierFactory)
     _paddings: dict[int, int] = field(default_factory=dict)
     _hub_rate: float = 0.0
@@ -90,6 +93,8 @@ class PipelineRun:
     def pids(self) -> dict[str, int]:
         pids = {w.name: w.pid for w in self.hub.workers}
         pids.update({c.name: c.pid for c in self.copiers})
+        if self.api is not None:
+            pids["api"] = self.api.child.pid
         broker = broker_pid()
         if broker is not None:
             pids["broker"] = broker
@@ -161,6 +166,41 @@ class PipelineRun:
             o = self.options
             await self._phase(driver, row, lambda: driver.paced(path, messages, rate, o.duration_s))
         return row
+
+    async def http_flood(
+        self, size: int, per_request: int, messages: Sequence[KafkaMessage]
+    ) -> dict[str, Any]:
+        """The HTTP ingress path (``POST /v1/events``, or ``/batch`` with ``per_request``
+        events), flooded by the load generator; the inbox is the sink as for the hub."""
+        if self.api is None:
+            self.api = Api(self.hub.settings, self.hub.workdir).start()
+        row = self._row("http", "flood", size, self.options.batch, 1, messages)
+        row["per_request"] = per_request
+        async with HttpDriver(self.hub.settings, self.api, self.hub.inbox, per_request) as driver:
+            o = self.options
+            await self._phase(
+                driver, row, lambda: driver.flood("http", messages, o.duration_s, o.window)
+            )
+            row.update(driver.request_figures())
+        return row
+
+    async def http_round(self, size: int) -> None:
+        """Baseline, then HTTP ingress one event per request and 100 per request."""
+        o = self.options
+        count = self.flood_count(size)
+        await self.flood(
+            "baseline", size, 0, 1, self.baseline_messages(size, MEMORY_BUDGET // size)
+        )
+        try:
+            await self.http_flood(size, 1, self.hub_messages(count, size, o.batch))
+            await self.http_flood(size, o.batch, self.hub_messages(count, size, o.batch))
+        finally:
+            self.stop_api()
+
+    def stop_api(self) -> None:
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
 
     def paths(self, path: str) -> tuple[str, str]:
         if path == "baseline":
@@ -235,6 +275,8 @@ class PipelineRun:
         if o.latency:
             await self.latency_round(o.sizes[0], 1)
         best = await self.search(o.sizes[0]) if o.search_steps else 0.0
+        if o.http:
+            await self.http_round(o.sizes[0])
         if o.two_workers:
             self.start_copier()
             self.hub.start_worker()
@@ -256,3 +298,4 @@ class PipelineRun:
     def close(self) -> None:
         for copier in self.copiers:
             copier.stop()
+        self.stop_api()

@@ -38,7 +38,7 @@ def _baseline_for(rows: Sequence[dict[str, Any]], row: dict[str, Any]) -> dict[s
 def add_ratios(rows: Sequence[dict[str, Any]]) -> None:
     """``ratio``: hub throughput / the baseline's (flood phases), in place."""
     for row in rows:
-        if row["path"] != "hub" or row["mode"] != "flood":
+        if row["path"] not in ("hub", "http") or row["mode"] != "flood":
             continue
         base = _baseline_for(rows, row)
         if base and base["throughput_eps"]:
@@ -49,6 +49,12 @@ def _fmt(value: Any, spec: str = ".0f") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return format(value, spec) if isinstance(value, int | float) else str(value)
+
+
+def _path(row: dict[str, Any]) -> str:
+    """``http/1``, ``http/100``: the HTTP path with its events per request."""
+    per_request = row.get("per_request")
+    return f"{row['path']}/{per_request}" if per_request else str(row["path"])
 
 
 def _cpu(row: dict[str, Any], prefix: str) -> str:
@@ -69,14 +75,22 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
     )
     lines = [head, "-" * len(head)]
     for r in rows:
-        mover = "worker" if r["path"] == "hub" else "copier"
+        mover = "copier" if r["path"] == "baseline" else "worker"
         lines.append(
-            f"{r['path']:<9}{r['mode']:<7}{r['size']:>6}{r['signatures']:>6}{r['workers']:>3}"
+            f"{_path(r):<9}{r['mode']:<7}{r['size']:>6}{r['signatures']:>6}{r['workers']:>3}"
             f"{_fmt(r.get('offered_eps')):>8}{_fmt(r['throughput_eps']):>8}"
             f"{_fmt(r.get('ratio'), '.2f'):>7}{_fmt(r['p50_ms']):>7}{_fmt(r['p95_ms']):>7}"
             f"{_fmt(r['p99_ms']):>7}  {_cpu(r, mover):<14}{_cpu(r, 'broker'):<12}"
             f"{_cpu(r, 'bench'):<11}"
         )
+    for r in rows:
+        if r.get("per_request"):
+            lines.append(
+                f"{_path(r)}: {r['requests']} requests (POST to 202: p50 "
+                f"{_fmt(r.get('request_p50_ms'), '.1f')} ms, p99 "
+                f"{_fmt(r.get('request_p99_ms'), '.1f')} ms, API CPU {_cpu(r, 'api')}); "
+                f"not accepted: {r['failures'] or 'none'}"
+            )
     return "\n".join(lines)
 
 
@@ -105,7 +119,11 @@ def verify_table(verify: dict[str, Any]) -> str:
 def targets(rows: Sequence[dict[str, Any]], verify: dict[str, Any]) -> list[str]:
     """The design's targets, met or missed, from this run's figures."""
     out = []
-    ratios = [r["ratio"] for r in rows if "ratio" in r and r["signatures"] == "batch"]
+    ratios = [
+        r["ratio"]
+        for r in rows
+        if "ratio" in r and r["path"] == "hub" and r["signatures"] == "batch"
+    ]
     if ratios:
         worst = min(ratios)
         out.append(f"hub/baseline throughput >= 0.50: {worst:.2f} ({_met(worst >= 0.5)})")

@@ -19,7 +19,9 @@ def test_smoke_benchmark_completes_and_reports(
 ) -> None:
     parser = argparse.ArgumentParser()
     cli.configure(parser)
-    args = parser.parse_args(["--smoke", "--duration", "2", "--out", str(tmp_path)])
+    args = parser.parse_args(
+        ["--smoke", "--variants", "http", "--duration", "2", "--out", str(tmp_path)]
+    )
     result = cli.run(args, settings)
 
     report = json.loads(Path(result["path"]).read_text())
@@ -29,6 +31,7 @@ def test_smoke_benchmark_completes_and_reports(
         ("hub", "flood"),
         ("baseline", "paced"),
         ("hub", "paced"),
+        ("http", "flood"),
     }
     for row in rows:
         assert row["sent"] > 0
@@ -37,12 +40,20 @@ def test_smoke_benchmark_completes_and_reports(
             assert isinstance(row[field], float | int)
         names = {p["name"] for p in row["processes"]}
         assert {"worker1", "copier1", "bench"} <= names
+        assert ("api" in names) == (row["path"] == "http")
         assert all(p["peak_rss_mb"] > 0 for p in row["processes"])
     hub_flood = next(r for r in rows if r["path"] == "hub" and r["mode"] == "flood")
     assert "ratio" in hub_flood
     assert report["verify"]["pure_us"]["check_event_us"] > 0
     assert report["verify"]["pure_us"]["check_batch_us"] > 0
-    assert "http ingress" in report["not_done"]
+    http = {r["per_request"]: r for r in rows if r["path"] == "http"}
+    assert set(http) == {1, 100}
+    for row in http.values():
+        assert row["requests"] > 0
+        assert row["failures"] == {}
+        assert "ratio" in row
+        assert row["request_p99_ms"] >= row["request_p50_ms"] > 0
     printed = capsys.readouterr().out
     assert "ratio" in printed
+    assert "http/100:" in printed
     assert "Verifier.check" in printed
