@@ -146,7 +146,8 @@ def test_the_entries_offset_says_what_the_chain_lacks_after_a_resume() -> None:
     assert all(r is not None and r["src"] == n for n, r in enumerate(written))
     resumed = resume_chain([r for r in written if r is not None])
     assert resumed.next_src == 5
-    assert resumed.chained(4) and not resumed.chained(5)
+    assert resumed.chained(4)
+    assert not resumed.chained(5)
     assert resumed.append({"n": 4, "other": "content"}, src=4) is None  # offset 4 is in
     assert resumed.missing(9) == range(5, 9)  # the stream delivered 9 next: 5-8 are owed
     filled = [resumed.append({"n": n}, src=n) for n in range(5, 10)]
