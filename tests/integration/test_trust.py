@@ -1,5 +1,9 @@
 """streams.verify against the real broker and worker: each bad input is quarantined with
-its own reason, the worker keeps running, and a good event sent right after is delivered."""
+its own reason, the worker keeps running, and a good event sent right after is delivered.
+
+Events go in as Phường Hạc Thành's own principal over SASL_SSL (the worker has its own):
+a forged event passes the broker's ACLs, as it would from a compromised agency, and the
+hub's signature checks are what stop it."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from kafka.errors import TopicAuthorizationFailedError
 
 from registry.keys import generate_agency_key, revoke_agency_key
 from registry.store import RegistryStore
@@ -27,7 +32,7 @@ def _good_then_check(
     good = pipeline.sign(
         dossier_event("DossierSubmitted", HAC_THANH, code, receiving_agency_id=HAC_THANH)
     )
-    pipeline.send([bad, good])
+    pipeline.send([bad, good], as_agency=HAC_THANH)
     rejected = pipeline.quarantined(ce_id)
     assert rejected["hub_reject_reason"] == reason, rejected
     assert rejected["hub_reject_stage"] == "verify"
@@ -43,10 +48,23 @@ def _event(source: str = HAC_THANH, **data: object) -> CloudEvent:
 def test_single_and_batch_signatures_are_accepted(pipeline: Pipeline) -> None:
     single = _event()
     batch = [_event() for _ in range(7)]
-    pipeline.send([pipeline.sign(single), *pipeline.sign_batch(batch, HAC_THANH)])
+    pipeline.send(
+        [pipeline.sign(single), *pipeline.sign_batch(batch, HAC_THANH)], as_agency=HAC_THANH
+    )
     for event in (single, *batch):
         accepted = pipeline.records_for(pipeline.names.events("dossier"), event.subject, 1)
         assert dict(accepted[0].headers)["ce_id"] == event.id.encode()
+
+
+def test_the_publishing_principal_is_the_agencys_own(pipeline: Pipeline) -> None:
+    """The principal these tests publish as may write ingress and nothing past it."""
+    if pipeline.worker_kafka is None:
+        pytest.skip("an external cluster brings its own principals")
+    event = _event()
+    with pytest.raises(TopicAuthorizationFailedError):
+        pipeline.send(
+            [pipeline.sign(event)], topic=pipeline.names.events("dossier"), as_agency=HAC_THANH
+        )
 
 
 def test_forged_signature(pipeline: Pipeline) -> None:
@@ -107,7 +125,7 @@ def test_revoked_key_and_key_outside_its_validity_window(pipeline: Pipeline) -> 
 def test_replayed_event_id(pipeline: Pipeline) -> None:
     event = _event()
     message = pipeline.sign(event)
-    pipeline.send([message])
+    pipeline.send([message], as_agency=HAC_THANH)
     assert pipeline.records_for(pipeline.names.events("dossier"), event.subject, 1)
     _good_then_check(pipeline, message, event.id, "replayed")
 
@@ -152,7 +170,7 @@ def test_garbage_bytes_and_missing_headers(pipeline: Pipeline) -> None:
     rejected = _good_then_check(pipeline, no_type, second.id, "missing_header")
     assert "ce_type" in rejected["hub_reject_detail"]
 
-    pipeline.send([KafkaMessage(None, os.urandom(100), ())])
+    pipeline.send([KafkaMessage(None, os.urandom(100), ())], as_agency=HAC_THANH)
     code = dossier_code(HAC_THANH)
     after = dossier_event("DossierSubmitted", HAC_THANH, code, receiving_agency_id=HAC_THANH)
     pipeline.publish(after)

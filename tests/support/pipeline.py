@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
-from hub_api.acl import apply_worker_acls
+from hub_api.acl import apply_agency_acls, apply_worker_acls
 from hub_api.schemas_cli import register_all
 from hub_settings import HubSettings, KafkaSettings, kafka_python_config
 from registry.catalog_loader import load_catalog
@@ -104,6 +104,7 @@ class Pipeline:
     metrics_ports: dict[str, int] = field(default_factory=dict)
     """Each started worker's ``/metrics`` port, by worker name."""
     _producer: KafkaProducer | None = None
+    _agency_producers: dict[str, KafkaProducer] = field(default_factory=dict)
 
     # --- publishing ---------------------------------------------------------------------
     def sign(self, event: CloudEvent, agency: str | None = None) -> KafkaMessage:
@@ -112,18 +113,41 @@ class Pipeline:
     def sign_batch(self, events: Sequence[CloudEvent], agency: str) -> list[KafkaMessage]:
         return signed_batch(self.codec, self.signers[agency], events)
 
-    def send(self, messages: Sequence[KafkaMessage], topic: str | None = None) -> None:
-        """Produce raw messages (good or deliberately bad) to ingress and wait for acks."""
-        if self._producer is None:
-            self._producer = KafkaProducer(**self.settings.kafka_client_config(), acks="all")
+    def send(
+        self,
+        messages: Sequence[KafkaMessage],
+        topic: str | None = None,
+        as_agency: str | None = None,
+    ) -> None:
+        """Produce raw messages (good or deliberately bad) to ingress and wait for acks.
+
+        With ``as_agency``: as that agency's own principal over SASL_SSL, so the broker's
+        ACLs apply as in production (on an external cluster: the settings' client)."""
+        producer = self._agency_producer(as_agency) if as_agency else self._plain_producer()
         target = topic or self.names.ingress
         futures = [
-            self._producer.send(target, key=m.key, value=m.value, headers=m.header_list())
+            producer.send(target, key=m.key, value=m.value, headers=m.header_list())
             for m in messages
         ]
-        self._producer.flush()
+        producer.flush()
         for future in futures:
             future.get(timeout=30)
+
+    def _plain_producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = KafkaProducer(**self.settings.kafka_client_config(), acks="all")
+        return self._producer
+
+    def _agency_producer(self, agency: str) -> KafkaProducer:
+        if agency not in self._agency_producers:
+            kafka = agency_principal(self.settings, agency)
+            config = (
+                kafka_python_config(kafka, kafka.bootstrap or "")
+                if kafka is not None
+                else self.settings.kafka_client_config()
+            )
+            self._agency_producers[agency] = KafkaProducer(**config, acks="all")
+        return self._agency_producers[agency]
 
     def publish(self, *events: CloudEvent) -> None:
         """Sign each event with its source agency's key and publish to ingress."""
@@ -230,8 +254,9 @@ class Pipeline:
     def close(self) -> None:
         for worker in self.workers:
             worker.stop()
-        if self._producer is not None:
-            self._producer.close()
+        for producer in (self._producer, *self._agency_producers.values()):
+            if producer is not None:
+                producer.close()
         if self.schema_store is not None:
             self.schema_store.stop()
         delete_topics_with_prefix(
@@ -312,20 +337,42 @@ def build_pipeline(base: HubSettings, workdir: Path, *, table_store: str = "memo
 def worker_principal(settings: HubSettings, run: str) -> KafkaSettings | None:
     """A fresh hub-worker principal on the local broker's SASL_SSL listener, with only the
     worker ACLs for this pipeline's topics; None on an external cluster (its own setup)."""
-    if settings.kafka.bootstrap != settings.local_kafka.bootstrap:
-        return None
-    admin_kafka = settings.local_kafka.secure_client()
-    admin = KafkaAdminClient(**kafka_python_config(admin_kafka, admin_kafka.bootstrap or ""))
-    name, password = f"hub-worker-{run}", secrets.token_urlsafe(16)
-    try:
-        apply_worker_acls(
+    return _local_principal(
+        settings,
+        f"hub-worker-{run}",
+        lambda admin, name, password: apply_worker_acls(
             admin,
             username=name,
             topic_prefix=settings.topic_prefix,
             app_id=settings.streams.app_id,
             schemas_topic=settings.schemas_topic,
             password=password,
-        )
+        ),
+    )
+
+
+def agency_principal(settings: HubSettings, agency: str) -> KafkaSettings | None:
+    """The agency's principal on the local SASL_SSL listener with a fresh password and the
+    agency ACLs for this pipeline's topics (write ingress, read its own inbox)."""
+    return _local_principal(
+        settings,
+        agency,
+        lambda admin, name, password: apply_agency_acls(
+            admin, name, settings.topic_prefix, password=password
+        ),
+    )
+
+
+def _local_principal(
+    settings: HubSettings, name: str, grant: Callable[[KafkaAdminClient, str, str], object]
+) -> KafkaSettings | None:
+    if settings.kafka.bootstrap != settings.local_kafka.bootstrap:
+        return None
+    admin_kafka = settings.local_kafka.secure_client()
+    admin = KafkaAdminClient(**kafka_python_config(admin_kafka, admin_kafka.bootstrap or ""))
+    password = secrets.token_urlsafe(16)
+    try:
+        grant(admin, name, password)
     finally:
         admin.close()
     return settings.local_kafka.secure_client(name, password)
