@@ -123,12 +123,19 @@ async def chain(stream: Any) -> None:
 @app.timer(runtime.settings.streams.audit_gap_check_s)  # type: ignore[untyped-decorator]
 async def chain_tail() -> None:
     """Entries at the end of the topic that the stream has not delivered for a whole interval
-    (dropped, with none after them to reveal the gap) are read back and chained."""
-    global _tail_seen
+    (dropped, with none after them to reveal the gap) are read back and chained. A worker
+    that gained the chain but has had no entry through the stream since reads the chain
+    back here, so a drop right before a quiet time is found as well."""
+    global _chain, _tail_seen
     async with _lock:
-        state = _chain
         tp = TP(names.audit_entries, 0)
-        if state is None or state.next_src is None or tp not in app.consumer.assignment():
+        if tp not in app.consumer.assignment():
+            _tail_seen = None
+            return
+        if _chain is None:
+            _chain = await _resume()
+        state = _chain
+        if state.next_src is None:
             _tail_seen = None
             return
         end = app.consumer.highwater(tp)
