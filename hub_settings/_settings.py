@@ -127,6 +127,10 @@ class StreamsSettings(BaseSettings):
     audit_gap_check_s: float = Field(default=5.0, gt=0)
     """How often the chain's owner looks for entries at the end of ``hub.audit.entries``
     that the stream did not deliver; those are read back after two checks."""
+    fetch_max_wait_ms: int = Field(default=100, ge=1, le=1500)
+    """How long the broker may hold a worker's fetch when none of the requested partitions
+    has data. Faust fixes it at 1500 ms; with one fetch in flight per broker, records that
+    arrive for a partition left out of that fetch wait for it (docs/benchmarks.md)."""
     overdue_scan_interval_s: float = 30.0
     session_timeout_s: float = Field(default=30.0, ge=6.0)
     """How long a silent worker keeps its partitions before the group gives them to the

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from hub_settings import HubSettings
 from streams.credentials import faust_broker_credentials
@@ -20,9 +21,31 @@ AGENT_MODULES = [
 """Explicit autodiscovery list: every module that defines agents, tables or timers."""
 
 
+def bound_fetch_wait(wait_ms: int) -> None:
+    """Build Faust's worker consumers with ``fetch_max_wait_ms=wait_ms`` instead of its
+    literal 1500 (faust-streaming 0.15 offers no setting for it).
+
+    aiokafka keeps one fetch request in flight per broker and leaves out partitions that
+    still hold unread records. When the pipeline has just drained a burst, that request
+    names only quiet partitions and the broker holds it for the whole wait, while new
+    records for the left-out partitions (ingress, the events topic) sit unread: under a
+    bounded-in-flight load every hop of the pipeline stalled ~1.5 s (docs/benchmarks.md)."""
+    thread = faust_aiokafka.AIOKafkaConsumerThread
+    create = getattr(thread, "_hub_original_create", thread._create_worker_consumer)
+
+    def _create_worker_consumer(self: Any, transport: Any) -> Any:
+        consumer = create(self, transport)
+        consumer._fetch_max_wait_ms = wait_ms  # read when the consumer starts its fetcher
+        return consumer
+
+    setattr(thread, "_hub_original_create", create)  # noqa: B010  # a class faust owns
+    setattr(thread, "_create_worker_consumer", _create_worker_consumer)  # noqa: B010
+
+
 def create_faust_app(settings: HubSettings) -> Any:
     """A Faust App with at-least-once processing, acks=all and the hub's topics' layout."""
     streams = settings.streams
+    bound_fetch_wait(streams.fetch_max_wait_ms)
     return faust.App(
         streams.app_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap.split(",")],
