@@ -37,7 +37,7 @@ def _options(args: argparse.Namespace) -> Any:
         window=200 if args.smoke else 500,
         per_event="per-event" in chosen,
         two_workers="2-workers" in chosen,
-        search_steps=4 if "search" in chosen else 0,
+        search_steps=7 if "search" in chosen else 0,
         latency="latency" in chosen or args.smoke,
         http="http" in chosen,
     )

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from hub_api.schemas_cli import register_all
+from hub_api.topic_cleanup import delete_topics_with_prefix
 from hub_settings import HubSettings
 from registry.catalog_loader import load_catalog
 from registry.keys import generate_agency_key
@@ -151,6 +152,10 @@ class BenchHub:
         for worker in self.workers:
             worker.stop()
         self.resolver.stop()
+        delete_topics_with_prefix(
+            self.settings.kafka_client_config(),
+            [f"{self.settings.topic_prefix}.", self.settings.streams.app_id],
+        )
 
 
 def build_hub(base: HubSettings, workdir: Path, *, partitions: int = 3) -> BenchHub:

@@ -45,7 +45,7 @@ class Options:
     batch: int = 100
     per_event: bool = True
     two_workers: bool = True
-    search_steps: int = 4
+    search_steps: int = 7
     latency: bool = True
     http: bool = True
     warmup: float = 0.2

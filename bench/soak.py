@@ -30,6 +30,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from hub_api.localkafka import LocalKafka
 from hub_api.schemas_cli import register_all
+from hub_api.topic_cleanup import delete_topics_with_prefix
 from hub_settings import HubSettings, KafkaSettings, load_settings
 from registry.catalog_loader import load_catalog
 from registry.keys import generate_agency_key
@@ -176,6 +177,10 @@ class SoakHub:
                 self.worker.kill()
                 self.worker.wait(timeout=30)
         self.resolver.stop()
+        delete_topics_with_prefix(
+            self.settings.kafka_client_config(),
+            [f"{self.settings.topic_prefix}.", self.settings.streams.app_id],
+        )
 
 
 class Lag:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 import pytest
+from kafka import KafkaAdminClient
 
 from bench import cli
 from hub_settings import HubSettings
@@ -17,6 +19,16 @@ pytestmark = pytest.mark.integration
 def test_smoke_benchmark_completes_and_reports(
     settings: HubSettings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    def bench_topics() -> set[str]:
+        admin = KafkaAdminClient(**settings.kafka_client_config())
+        try:
+            return {
+                t for t in admin.list_topics() if re.match(r"(b[0-9a-f]{8}\.hub|hub-bench-)", t)
+            }
+        finally:
+            admin.close()
+
+    before = bench_topics()
     parser = argparse.ArgumentParser()
     cli.configure(parser)
     args = parser.parse_args(
@@ -57,3 +69,4 @@ def test_smoke_benchmark_completes_and_reports(
     assert "ratio" in printed
     assert "http/100:" in printed
     assert "Verifier.check" in printed
+    assert bench_topics() <= before  # the benchmark's hubs took their topics with them

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from hub_api.topic_cleanup import delete_topics_with_prefix
 from hub_settings import HubSettings
 from schemas.topics import TopicNames
 from tests.support.pipeline import kafka_env
 from tests.support.processes import REPO
-from tests.support.topics import delete_topics_with_prefix
 
 pytestmark = pytest.mark.integration
 

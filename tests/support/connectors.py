@@ -17,6 +17,7 @@ from kafka.admin import NewTopic
 
 from connectors.config import ConnectorConfig, parse_config
 from hub_api.schemas_cli import register_all
+from hub_api.topic_cleanup import delete_topics_with_prefix
 from hub_settings import HubSettings
 from registry.publishing import signed_message
 from registry.schema_store import SchemaStore
@@ -24,7 +25,6 @@ from schemas import CloudEvent, EventCodec, KafkaMessage
 from schemas.rejects import Rejection, split_rejected
 from schemas.topics import TopicNames
 from security import FileSigner, PublicKeyInfo, generate_key_pair, load_signer, write_private_key
-from tests.support.topics import delete_topics_with_prefix
 
 AGENCY = "000.90.02.H56"
 PASSPHRASE = "test-passphrase"

@@ -24,6 +24,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from hub_api.acl import apply_agency_acls, apply_worker_acls
 from hub_api.schemas_cli import register_all
+from hub_api.topic_cleanup import delete_topics_with_prefix
 from hub_settings import HubSettings, KafkaSettings, kafka_python_config
 from registry.catalog_loader import load_catalog
 from registry.keys import generate_agency_key
@@ -34,7 +35,6 @@ from schemas import CloudEvent, EventCodec, KafkaMessage
 from schemas.topics import TopicNames
 from security import Signer, load_signer
 from tests.support.processes import ChildProcess, python_module
-from tests.support.topics import delete_topics_with_prefix
 
 PASSPHRASE = b"test-passphrase-not-secret"
 HUB = "000.00.00.H56"
