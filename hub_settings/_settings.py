@@ -119,6 +119,12 @@ class StreamsSettings(BaseSettings):
     partitions: int = 6
     replication_factor: int = 1
     table_store: str = "memory://"
+    rocksdb_write_buffer_mb: int = Field(default=4, ge=1)
+    """With the RocksDB store: each table partition's memtable (two of them at most).
+    Faust's defaults (3 x 64 MB and a 2 GB block cache per table partition) let a worker
+    with 7 tables x its partitions grow by gigabytes before RocksDB flushes."""
+    rocksdb_block_cache_mb: int = Field(default=8, ge=1)
+    """With the RocksDB store: each table partition's block cache."""
     data_dir: Path = Field(default_factory=lambda: _cache_home() / "streams")
     web_port: int = 6066
     web_enabled: bool = True

@@ -42,6 +42,17 @@ def bound_fetch_wait(wait_ms: int) -> None:
     setattr(thread, "_create_worker_consumer", _create_worker_consumer)  # noqa: B010
 
 
+def table_options(settings: HubSettings) -> dict[str, int]:
+    """Store options for every table: RocksDB's memory per table partition, bounded."""
+    mb = 1024 * 1024
+    streams = settings.streams
+    return {
+        "write_buffer_size": streams.rocksdb_write_buffer_mb * mb,
+        "max_write_buffer_number": 2,
+        "block_cache_size": streams.rocksdb_block_cache_mb * mb,
+    }
+
+
 def create_faust_app(settings: HubSettings) -> Any:
     """A Faust App with at-least-once processing, acks=all and the hub's topics' layout."""
     streams = settings.streams

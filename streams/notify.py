@@ -23,7 +23,7 @@ from typing import Any
 from schemas import CloudEvent, KafkaMessage, SchemaError
 from schemas.support_topics import CHANNELS, notification_channel
 from streams._records import message_of, origin_of
-from streams.app import app
+from streams.app import app, table
 from streams.notify_rules import (
     Contact,
     Pending,
@@ -45,8 +45,8 @@ NOTIFICATION = "vn.gov.thanhhoa.support.notification"
 _T = "vn.gov.thanhhoa"
 _CLEARS = {f"{_T}.dossier.supplement_received", f"{_T}.payment.completed"}
 
-contacts_table = app.Table("notify-contacts", default=None, value_type=bytes)
-sent_table = app.Table("notifications-sent", default=None, value_type=bytes)
+contacts_table = table("notify-contacts", default=None, value_type=bytes)
+sent_table = table("notifications-sent", default=None, value_type=bytes)
 notifications_topic = _raw_topic(names.notifications)
 _reminded: set[str] = set()
 

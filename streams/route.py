@@ -14,7 +14,7 @@ import uuid
 from registry import Catalog
 from schemas import CloudEvent, KafkaMessage
 from streams._records import message_from_json, message_to_json
-from streams.app import app
+from streams.app import table
 from streams.dossier_events import (
     ROUTED,
     SUBMITTED,
@@ -25,7 +25,7 @@ from streams.dossier_events import (
 )
 from streams.wiring import emit, metrics, names, runtime
 
-routes_table = app.Table("routes", default=None, value_type=bytes)
+routes_table = table("routes", default=None, value_type=bytes)
 _ROUTED_TYPE = ROUTED.encode()
 _ROUTED_IDS = uuid.UUID("6f1d0c52-3f7e-4d1e-9a57-1b0d6c2f4e11")
 

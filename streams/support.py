@@ -40,7 +40,7 @@ from registry.support import (
 from schemas import CloudEvent, KafkaMessage, SchemaError
 from schemas.support_topics import CHANNELS, notification_channel, support_commands, support_state
 from streams._records import message_of, origin_of
-from streams.app import app
+from streams.app import app, table
 from streams.notify import send_notifications
 from streams.notify_rules import support_answer_message
 from streams.runtime import utc_now
@@ -57,7 +57,7 @@ _IDS = uuid.UUID("9a4f6c2e-1b3d-4e5f-8a7b-6c5d4e3f2a1b")
 
 prefix = runtime.settings.topic_prefix
 commands_topic = _raw_topic(support_commands(prefix))
-support_table = app.Table("support", default=None, value_type=bytes)
+support_table = table("support", default=None, value_type=bytes)
 _overdue_sent: set[str] = set()
 
 

@@ -42,7 +42,7 @@ from registry.lifecycle import (
 )
 from schemas import CloudEvent, KafkaMessage, SchemaError
 from streams._records import message_of, origin_of
-from streams.app import app
+from streams.app import app, table
 from streams.dossier_events import OVERDUE, RoutingError, lifecycle_events
 from streams.route import deliver, is_own_announcement
 from streams.runtime import utc_now
@@ -51,8 +51,8 @@ from streams.wiring import dossier_topics, emit, metrics, names, quarantine, run
 
 log = logging.getLogger(__name__)
 
-dossiers_table = app.Table("dossiers", default=None, value_type=bytes)
-overdue_table = app.Table("overdue", default=None, key_type=str, value_type=bytes)
+dossiers_table = table("dossiers", default=None, value_type=bytes)
+overdue_table = table("overdue", default=None, key_type=str, value_type=bytes)
 """Dossier code -> id of the DossierOverdue already delivered to its inboxes."""
 _overdue_sent: dict[str, str] = {}
 """Dossier code -> DossierOverdue id this worker emitted and the table has not read back."""

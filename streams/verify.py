@@ -16,7 +16,7 @@ from typing import Any
 from schemas import KafkaMessage, load_catalog
 from security import replay_key
 from streams._records import message_of, origin_of
-from streams.app import app
+from streams.app import app, table
 from streams.replay_reference import marker_of, received_at
 from streams.runtime import utc_now
 from streams.verification import Verdict, is_replay
@@ -24,7 +24,7 @@ from streams.wiring import audit, emit, ingress_topic, metrics, names, quarantin
 
 log = logging.getLogger(__name__)
 
-replay_table = app.Table("replay", default=None, value_type=bytes)
+replay_table = table("replay", default=None, value_type=bytes)
 _domains = {event.ce_type: event.domain for event in load_catalog().events}
 
 
